@@ -1,0 +1,638 @@
+#include "acme.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jws.h"
+#include "log.h"
+#include "util.h"
+
+#define AD_BADNONCE_RETRIES 8
+#define AD_MAX_AUTHZ 1000
+
+struct ad_acme {
+    struct ad_http *http;
+    EVP_PKEY *key;
+    char *dir_url;
+    char *new_nonce, *new_account, *new_order, *tos;
+    char *nonce;
+    char *kid;
+};
+
+static const char *jstr(json_object *o, const char *k)
+{
+    json_object *v;
+    if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+static ad_status dupstr(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = NULL;
+    if (!s)
+        return AD_OK;
+    return (*dst = strdup(s)) ? AD_OK : AD_ERR_NOMEM;
+}
+
+static json_object *parse_json(const char *body, size_t len)
+{
+    if (!body || len == 0 || len > AD_HTTP_BODY_MAX)
+        return NULL;
+    json_tokener *t = json_tokener_new();
+    if (!t)
+        return NULL;
+    json_object *o = json_tokener_parse_ex(t, body, (int)len);
+    if (json_tokener_get_error(t) != json_tokener_success) {
+        json_object_put(o);
+        o = NULL;
+    }
+    json_tokener_free(t);
+    return o;
+}
+
+ad_status ad_acme_new(struct ad_http *http, const char *directory_url, EVP_PKEY *key, struct ad_acme **out)
+{
+    struct ad_acme *a = calloc(1, sizeof *a);
+    if (!a || !(a->dir_url = strdup(directory_url))) {
+        free(a);
+        return AD_ERR_NOMEM;
+    }
+    a->http = http;
+    a->key = key;
+    *out = a;
+    return AD_OK;
+}
+
+void ad_acme_free(struct ad_acme *a)
+{
+    if (!a)
+        return;
+    free(a->dir_url);
+    free(a->new_nonce);
+    free(a->new_account);
+    free(a->new_order);
+    free(a->tos);
+    free(a->nonce);
+    free(a->kid);
+    free(a);
+}
+
+unsigned long ad_acme_requests(const struct ad_acme *a)
+{
+    return ad_http_count(a->http);
+}
+
+const char *ad_acme_tos(const struct ad_acme *a)
+{
+    return a->tos;
+}
+
+ad_status ad_acme_set_kid(struct ad_acme *a, const char *kid)
+{
+    return dupstr(&a->kid, kid);
+}
+
+ad_status ad_problem_format(const char *body, size_t len, char **out)
+{
+    ad_status rc = AD_ERR_PROTOCOL;
+    json_object *o = parse_json(body, len), *subs;
+    char *s = NULL;
+    const char *type = jstr(o, "type"), *detail = jstr(o, "detail");
+    if (!o || (!type && !detail))
+        goto out;
+    rc = AD_ERR_NOMEM;
+    if (!(s = ad_asprintf("%s%s%s", detail ? detail : "(no detail)", type ? " [" : "", type ? type : "")))
+        goto out;
+    if (type) {
+        char *t = ad_asprintf("%s]", s);
+        free(s);
+        if (!(s = t))
+            goto out;
+    }
+    if (json_object_object_get_ex(o, "subproblems", &subs) && json_object_is_type(subs, json_type_array)) {
+        size_t n = json_object_array_length(subs);
+        for (size_t i = 0; i < n && i < 100; i++) {
+            json_object *sp = json_object_array_get_idx(subs, i), *id;
+            const char *idv = NULL;
+            if (json_object_object_get_ex(sp, "identifier", &id))
+                idv = jstr(id, "value");
+            const char *st = jstr(sp, "type"), *sd = jstr(sp, "detail");
+            char *t = ad_asprintf("%s\n  %s: %s [%s]", s, idv ? idv : "(no identifier)", sd ? sd : "(no detail)",
+                                  st ? st : "no type");
+            free(s);
+            if (!(s = t))
+                goto out;
+        }
+    }
+    *out = s;
+    s = NULL;
+    rc = AD_OK;
+out:
+    free(s);
+    json_object_put(o);
+    return rc;
+}
+
+static bool is_bad_nonce(const char *body, size_t len)
+{
+    json_object *o = parse_json(body, len);
+    const char *t = jstr(o, "type");
+    bool r = t && strcmp(t, "urn:ietf:params:acme:error:badNonce") == 0;
+    json_object_put(o);
+    return r;
+}
+
+static void show_problem(const char *what, const struct ad_http_response *r)
+{
+    char *p = NULL;
+    if (ad_problem_format(r->body, r->len, &p) == AD_OK)
+        ad_err("%s: the CA answered %ld: %s", what, r->status, p);
+    else
+        ad_err("%s: the CA answered HTTP %ld without a problem document", what, r->status);
+    free(p);
+}
+
+ad_status ad_acme_directory(struct ad_acme *a)
+{
+    struct ad_http_response r;
+    ad_status rc = ad_http_request(a->http, "GET", a->dir_url, NULL, NULL, NULL, &r);
+    json_object *o = NULL, *meta;
+    if (rc != AD_OK)
+        return rc;
+    rc = AD_ERR_PROTOCOL;
+    if (r.status != 200) {
+        ad_err("the ACME directory %s answered HTTP %ld: check --server", a->dir_url, r.status);
+        goto out;
+    }
+    o = parse_json(r.body, r.len);
+    const char *nn = jstr(o, "newNonce"), *na = jstr(o, "newAccount"), *no = jstr(o, "newOrder");
+    if (!nn || !na || !no) {
+        ad_err("%s is not an ACME directory (no newNonce/newAccount/newOrder): check --server", a->dir_url);
+        goto out;
+    }
+    rc = AD_ERR_NOMEM;
+    if (dupstr(&a->new_nonce, nn) || dupstr(&a->new_account, na) || dupstr(&a->new_order, no))
+        goto out;
+    if (json_object_object_get_ex(o, "meta", &meta) && dupstr(&a->tos, jstr(meta, "termsOfService")))
+        goto out;
+    rc = AD_OK;
+out:
+    json_object_put(o);
+    ad_http_response_clear(&r);
+    return rc;
+}
+
+static ad_status fetch_nonce(struct ad_acme *a)
+{
+    struct ad_http_response r;
+    ad_status rc = ad_http_request(a->http, "HEAD", a->new_nonce, NULL, NULL, NULL, &r);
+    if (rc != AD_OK)
+        return rc;
+    if (!r.nonce) {
+        ad_err("the CA's newNonce (%s) gave no Replay-Nonce (HTTP %ld)", a->new_nonce, r.status);
+        rc = AD_ERR_PROTOCOL;
+    } else {
+        free(a->nonce);
+        a->nonce = r.nonce;
+        r.nonce = NULL;
+    }
+    ad_http_response_clear(&r);
+    return rc;
+}
+
+/* Signed POST (PAYLOAD "" = POST-as-GET).  On an HTTP error the problem is
+ * shown with WHAT and AD_ERR_ACME returned; badNonce is retried. */
+static ad_status post(struct ad_acme *a, const char *what, const char *url, const char *payload, bool use_jwk,
+                      const char *accept, struct ad_http_response *r, json_object **json)
+{
+    ad_status rc = AD_ERR_PROTOCOL;
+    char *body = NULL;
+    if (json)
+        *json = NULL;
+    for (int attempt = 0;; attempt++) {
+        if (!a->nonce && (rc = fetch_nonce(a)) != AD_OK)
+            return rc;
+        rc = ad_jws_sign(a->key, use_jwk ? NULL : a->kid, a->nonce, url, payload, &body);
+        free(a->nonce);
+        a->nonce = NULL;
+        if (rc != AD_OK)
+            return rc;
+        rc = ad_http_request(a->http, "POST", url, "application/jose+json", body, accept, r);
+        free(body);
+        body = NULL;
+        if (rc != AD_OK)
+            return rc;
+        if (r->nonce) {
+            a->nonce = r->nonce;
+            r->nonce = NULL;
+        }
+        if (r->status >= 400 && is_bad_nonce(r->body, r->len) && attempt < AD_BADNONCE_RETRIES) {
+            ad_debug("%s: the CA rejected our nonce (badNonce): retrying with a fresh one", what);
+            ad_http_response_clear(r);
+            continue;
+        }
+        break;
+    }
+    if (r->status >= 400) {
+        show_problem(what, r);
+        ad_http_response_clear(r);
+        return AD_ERR_ACME;
+    }
+    if (json) {
+        *json = parse_json(r->body, r->len);
+        if (!*json) {
+            ad_err("%s: the CA's answer is not JSON (HTTP %ld)", what, r->status);
+            ad_http_response_clear(r);
+            return AD_ERR_PROTOCOL;
+        }
+    }
+    return AD_OK;
+}
+
+ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, bool find_first, char **url_out,
+                          bool *created)
+{
+    ad_status rc = AD_ERR_NOMEM;
+    struct ad_http_response r = {0};
+    json_object *req = json_object_new_object(), *resp = NULL;
+    *created = false;
+    if (!req)
+        goto out;
+    if (find_first) {
+        json_object_object_add(req, "onlyReturnExisting", json_object_new_boolean(1));
+        rc = post(a, "looking up the account", a->new_account, json_object_to_json_string(req), true, NULL, &r,
+                  NULL);
+        if (rc == AD_OK && r.location && (r.status == 200 || r.status == 201)) {
+            *url_out = r.location;
+            r.location = NULL;
+            ad_debug("found the existing account %s", *url_out);
+            goto out;
+        }
+        ad_http_response_clear(&r);
+        if (rc != AD_OK && rc != AD_ERR_ACME)
+            goto out;
+        json_object_object_del(req, "onlyReturnExisting");
+    }
+    if (!agree_tos) {
+        ad_err("a new account needs agreement to the CA's terms of service%s%s: read them and add --agree-tos",
+               a->tos ? " at " : "", a->tos ? a->tos : "");
+        rc = AD_ERR_USAGE;
+        goto out;
+    }
+    json_object_object_add(req, "termsOfServiceAgreed", json_object_new_boolean(1));
+    if (email) {
+        json_object *arr = json_object_new_array();
+        char *mailto = ad_asprintf("mailto:%s", email);
+        if (!arr || !mailto) {
+            json_object_put(arr);
+            free(mailto);
+            rc = AD_ERR_NOMEM;
+            goto out;
+        }
+        json_object_array_add(arr, json_object_new_string(mailto));
+        free(mailto);
+        json_object_object_add(req, "contact", arr);
+    }
+    rc = post(a, "creating the account", a->new_account, json_object_to_json_string(req), true, NULL, &r, &resp);
+    if (rc != AD_OK)
+        goto out;
+    if (!r.location) {
+        ad_err("creating the account: the CA sent no account URL (Location)");
+        rc = AD_ERR_PROTOCOL;
+        goto out;
+    }
+    *created = r.status == 201;
+    *url_out = r.location;
+    r.location = NULL;
+    rc = AD_OK;
+out:
+    json_object_put(req);
+    json_object_put(resp);
+    ad_http_response_clear(&r);
+    return rc;
+}
+
+void ad_order_clear(struct ad_order *o)
+{
+    free(o->url);
+    free(o->status);
+    free(o->finalize);
+    free(o->certificate);
+    for (size_t i = 0; i < o->nauthz; i++)
+        free(o->authz[i]);
+    free(o->authz);
+    memset(o, 0, sizeof *o);
+}
+
+/* Update O from an order object. */
+static ad_status order_from_json(struct ad_order *o, json_object *j)
+{
+    json_object *arr;
+    const char *st = jstr(j, "status"), *fin = jstr(j, "finalize");
+    if (!st || !fin) {
+        ad_err("the CA's order has no status or finalize URL");
+        return AD_ERR_PROTOCOL;
+    }
+    if (dupstr(&o->status, st) || dupstr(&o->finalize, fin) || dupstr(&o->certificate, jstr(j, "certificate")))
+        return AD_ERR_NOMEM;
+    if (json_object_object_get_ex(j, "authorizations", &arr) && json_object_is_type(arr, json_type_array)) {
+        size_t n = json_object_array_length(arr);
+        if (n > AD_MAX_AUTHZ) {
+            ad_err("the CA's order has %zu authorizations: too many", n);
+            return AD_ERR_PROTOCOL;
+        }
+        for (size_t i = 0; i < o->nauthz; i++)
+            free(o->authz[i]);
+        free(o->authz);
+        o->nauthz = 0;
+        if (!(o->authz = calloc(n ? n : 1, sizeof *o->authz)))
+            return AD_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++) {
+            json_object *u = json_object_array_get_idx(arr, i);
+            if (!json_object_is_type(u, json_type_string)) {
+                ad_err("the CA's order lists an authorization that is not a URL");
+                return AD_ERR_PROTOCOL;
+            }
+            if (!(o->authz[i] = strdup(json_object_get_string(u))))
+                return AD_ERR_NOMEM;
+            o->nauthz++;
+        }
+    }
+    return AD_OK;
+}
+
+ad_status ad_acme_new_order(struct ad_acme *a, const char *const *names, size_t n, struct ad_order *o)
+{
+    ad_status rc = AD_ERR_NOMEM;
+    struct ad_http_response r = {0};
+    json_object *req = json_object_new_object(), *ids = json_object_new_array(), *resp = NULL;
+    memset(o, 0, sizeof *o);
+    if (!req || !ids)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        json_object *id = json_object_new_object();
+        if (!id)
+            goto out;
+        json_object_object_add(id, "type", json_object_new_string("dns"));
+        json_object_object_add(id, "value", json_object_new_string(names[i]));
+        json_object_array_add(ids, id);
+    }
+    json_object_object_add(req, "identifiers", ids);
+    ids = NULL;
+    rc = post(a, "creating the order", a->new_order, json_object_to_json_string(req), false, NULL, &r, &resp);
+    if (rc != AD_OK)
+        goto out;
+    if (!r.location) {
+        ad_err("creating the order: the CA sent no order URL (Location)");
+        rc = AD_ERR_PROTOCOL;
+        goto out;
+    }
+    o->url = r.location;
+    r.location = NULL;
+    rc = order_from_json(o, resp);
+    if (rc == AD_OK && o->nauthz == 0 && strcmp(o->status, "pending") == 0) {
+        ad_err("the CA's pending order has no authorizations");
+        rc = AD_ERR_PROTOCOL;
+    }
+out:
+    if (rc != AD_OK)
+        ad_order_clear(o);
+    json_object_put(req);
+    json_object_put(ids);
+    json_object_put(resp);
+    ad_http_response_clear(&r);
+    return rc;
+}
+
+void ad_authz_clear(struct ad_authz *az)
+{
+    free(az->url);
+    free(az->domain);
+    free(az->status);
+    free(az->chall_url);
+    free(az->chall_status);
+    free(az->token);
+    memset(az, 0, sizeof *az);
+}
+
+static bool token_ok(const char *t)
+{
+    size_t n = strlen(t);
+    if (n < 16 || n > 256)
+        return false;
+    for (; *t; t++)
+        if (!((*t >= 'A' && *t <= 'Z') || (*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') || *t == '-' ||
+              *t == '_'))
+            return false;
+    return true;
+}
+
+/* Fill AZ (url already set) from an authorization object. */
+static ad_status authz_from_json(struct ad_authz *az, json_object *j)
+{
+    json_object *id, *ch, *wc;
+    const char *st = jstr(j, "status");
+    if (!st || !json_object_object_get_ex(j, "identifier", &id) || !jstr(id, "value")) {
+        ad_err("the CA's authorization %s has no status or identifier", az->url);
+        return AD_ERR_PROTOCOL;
+    }
+    if (dupstr(&az->status, st) || dupstr(&az->domain, jstr(id, "value")))
+        return AD_ERR_NOMEM;
+    az->wildcard = json_object_object_get_ex(j, "wildcard", &wc) && json_object_get_boolean(wc);
+    if (json_object_object_get_ex(j, "challenges", &ch) && json_object_is_type(ch, json_type_array)) {
+        size_t n = json_object_array_length(ch);
+        for (size_t i = 0; i < n && i < 64; i++) {
+            json_object *c = json_object_array_get_idx(ch, i);
+            const char *type = jstr(c, "type");
+            if (!type || strcmp(type, "dns-01") != 0)
+                continue;
+            const char *url = jstr(c, "url"), *tok = jstr(c, "token");
+            if (!url || !tok || !token_ok(tok)) {
+                ad_err("the CA's dns-01 challenge for %s has no URL or a malformed token", az->domain);
+                return AD_ERR_PROTOCOL;
+            }
+            if (dupstr(&az->chall_url, url) || dupstr(&az->token, tok) ||
+                dupstr(&az->chall_status, jstr(c, "status")))
+                return AD_ERR_NOMEM;
+            break;
+        }
+    }
+    return AD_OK;
+}
+
+static ad_status get_authz(struct ad_acme *a, struct ad_authz *az)
+{
+    struct ad_http_response r = {0};
+    json_object *j = NULL;
+    ad_status rc = post(a, "fetching an authorization", az->url, "", false, NULL, &r, &j);
+    if (rc == AD_OK)
+        rc = authz_from_json(az, j);
+    json_object_put(j);
+    ad_http_response_clear(&r);
+    return rc;
+}
+
+ad_status ad_acme_get_authzs(struct ad_acme *a, const struct ad_order *o, struct ad_authz *az)
+{
+    for (size_t i = 0; i < o->nauthz; i++) {
+        if (!(az[i].url = strdup(o->authz[i])))
+            return AD_ERR_NOMEM;
+        ad_status rc = get_authz(a, &az[i]);
+        if (rc != AD_OK)
+            return rc;
+    }
+    return AD_OK;
+}
+
+ad_status ad_acme_respond(struct ad_acme *a, const struct ad_authz *az)
+{
+    struct ad_http_response r = {0};
+    ad_status rc = post(a, "answering the challenge", az->chall_url, "{}", false, NULL, &r, NULL);
+    ad_http_response_clear(&r);
+    return rc;
+}
+
+/* Delay before the next poll: Retry-After when given (capped), else ours. */
+static uint64_t next_delay(long retry_after, uint64_t *ours)
+{
+    uint64_t d = *ours;
+    *ours = *ours * 3 / 2 > 2000 ? 2000 : *ours * 3 / 2;
+    if (retry_after >= 0)
+        return retry_after > 60 ? 60000 : (uint64_t)retry_after * 1000;
+    return d;
+}
+
+static void show_authz_error(struct ad_acme *a, const struct ad_authz *az)
+{
+    struct ad_http_response r = {0};
+    json_object *j = NULL, *err;
+    if (post(a, "fetching the challenge", az->chall_url, "", false, NULL, &r, &j) == AD_OK &&
+        json_object_object_get_ex(j, "error", &err)) {
+        const char *s = json_object_to_json_string(err);
+        char *p = NULL;
+        if (ad_problem_format(s, strlen(s), &p) == AD_OK)
+            ad_err("the CA could not validate %s%s: %s", az->wildcard ? "*." : "", az->domain, p);
+        free(p);
+    } else {
+        ad_err("the CA could not validate %s%s (authorization %s)", az->wildcard ? "*." : "", az->domain,
+               az->status);
+    }
+    json_object_put(j);
+    ad_http_response_clear(&r);
+}
+
+ad_status ad_acme_wait_authzs(struct ad_acme *a, struct ad_authz *az, size_t n, unsigned timeout_ms)
+{
+    uint64_t deadline = ad_now_ms() + timeout_ms, ours = 50;
+    for (;;) {
+        size_t pending = 0;
+        long retry_after = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(az[i].status, "valid") == 0)
+                continue;
+            struct ad_http_response r = {0};
+            json_object *j = NULL;
+            ad_status rc = post(a, "polling an authorization", az[i].url, "", false, NULL, &r, &j);
+            if (rc == AD_OK)
+                rc = authz_from_json(&az[i], j);
+            if (r.retry_after > retry_after)
+                retry_after = r.retry_after;
+            json_object_put(j);
+            ad_http_response_clear(&r);
+            if (rc != AD_OK)
+                return rc;
+            if (strcmp(az[i].status, "valid") == 0)
+                continue;
+            if (strcmp(az[i].status, "pending") != 0) {
+                show_authz_error(a, &az[i]);
+                return AD_ERR_VALIDATION;
+            }
+            pending++;
+        }
+        if (!pending)
+            return AD_OK;
+        uint64_t d = next_delay(retry_after, &ours);
+        if (ad_now_ms() + d > deadline) {
+            ad_err("the CA did not finish validating %zu authorization(s) in %u s: try again later", pending,
+                   timeout_ms / 1000);
+            return AD_ERR_TIMEOUT;
+        }
+        ad_debug("%zu authorization(s) pending: polling again in %llu ms", pending, (unsigned long long)d);
+        if (!ad_sleep_ms(d))
+            return AD_ERR_INTERRUPTED;
+    }
+}
+
+ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *o, const char *csr, unsigned timeout_ms)
+{
+    ad_status rc = AD_ERR_NOMEM;
+    struct ad_http_response r = {0};
+    json_object *req = json_object_new_object(), *j = NULL;
+    uint64_t deadline = ad_now_ms() + timeout_ms, ours = 50;
+    if (!req)
+        goto out;
+    json_object_object_add(req, "csr", json_object_new_string(csr));
+    rc = post(a, "finalizing the order", o->finalize, json_object_to_json_string(req), false, NULL, &r, &j);
+    for (;;) {
+        if (rc != AD_OK)
+            goto out;
+        if ((rc = order_from_json(o, j)) != AD_OK)
+            goto out;
+        if (strcmp(o->status, "valid") == 0 && o->certificate)
+            break;
+        if (strcmp(o->status, "processing") != 0 && strcmp(o->status, "valid") != 0) {
+            json_object *err;
+            char *p = NULL;
+            if (json_object_object_get_ex(j, "error", &err)) {
+                const char *s = json_object_to_json_string(err);
+                ad_problem_format(s, strlen(s), &p);
+            }
+            ad_err("the order became %s: %s", o->status, p ? p : "the CA gave no reason");
+            free(p);
+            rc = AD_ERR_ACME;
+            goto out;
+        }
+        uint64_t d = next_delay(r.retry_after, &ours);
+        if (ad_now_ms() + d > deadline) {
+            ad_err("the CA did not issue the certificate in %u s: try again later", timeout_ms / 1000);
+            rc = AD_ERR_TIMEOUT;
+            goto out;
+        }
+        if (!ad_sleep_ms(d)) {
+            rc = AD_ERR_INTERRUPTED;
+            goto out;
+        }
+        json_object_put(j);
+        j = NULL;
+        ad_http_response_clear(&r);
+        rc = post(a, "polling the order", o->url, "", false, NULL, &r, &j);
+    }
+    rc = AD_OK;
+out:
+    json_object_put(req);
+    json_object_put(j);
+    ad_http_response_clear(&r);
+    return rc;
+}
+
+ad_status ad_acme_download(struct ad_acme *a, const struct ad_order *o, char **pem, size_t *len)
+{
+    struct ad_http_response r = {0};
+    ad_status rc = post(a, "downloading the certificate", o->certificate, "", false,
+                        "application/pem-certificate-chain", &r, NULL);
+    if (rc != AD_OK)
+        return rc;
+    if (!strstr(r.body, "-----BEGIN CERTIFICATE-----")) {
+        ad_err("the CA's certificate download is not a PEM chain");
+        ad_http_response_clear(&r);
+        return AD_ERR_PROTOCOL;
+    }
+    *pem = r.body;
+    *len = r.len;
+    r.body = NULL;
+    ad_http_response_clear(&r);
+    return AD_OK;
+}

@@ -1,0 +1,360 @@
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jws.h"
+#include "log.h"
+#include "util.h"
+
+enum {
+    O_SERVER = 256, O_STAGING, O_CA_BUNDLE, O_EMAIL, O_AGREE_TOS, O_STATE_DIR, O_CERT_NAME, O_KEY_TYPE,
+    O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS
+};
+
+static const struct option longopts[] = {
+    {"provider", required_argument, NULL, 'p'},
+    {"domain", required_argument, NULL, 'd'},
+    {"server", required_argument, NULL, O_SERVER},
+    {"staging", no_argument, NULL, O_STAGING},
+    {"ca-bundle", required_argument, NULL, O_CA_BUNDLE},
+    {"email", required_argument, NULL, O_EMAIL},
+    {"agree-tos", no_argument, NULL, O_AGREE_TOS},
+    {"state-dir", required_argument, NULL, O_STATE_DIR},
+    {"cert-name", required_argument, NULL, O_CERT_NAME},
+    {"key-type", required_argument, NULL, O_KEY_TYPE},
+    {"provider-opt", required_argument, NULL, O_PROVIDER_OPT},
+    {"plugin-dir", required_argument, NULL, O_PLUGIN_DIR},
+    {"dns-resolver", required_argument, NULL, O_DNS_RESOLVER},
+    {"propagation-timeout", required_argument, NULL, O_PROP_TIMEOUT},
+    {"skip-propagation-check", no_argument, NULL, O_SKIP_PROP},
+    {"timings", no_argument, NULL, O_TIMINGS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, O_VERSION},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+void ad_cli_usage(FILE *f)
+{
+    fputs("usage: acme-dns [issue] --provider NAME -d DOMAIN [-d DOMAIN ...] [options]\n"
+          "\n"
+          "Obtains a certificate from an ACME CA with the dns-01 challenge: the provider plugin\n"
+          "puts the TXT records in DNS, acme-dns waits until every authoritative server serves\n"
+          "them, asks the CA to validate, and removes them again.\n"
+          "\n"
+          "options:\n"
+          "  -p, --provider NAME          DNS provider plugin (hook, rfc2136, cloudflare, ...)\n"
+          "  -d, --domain DOMAIN          name for the certificate, repeatable; '*.example.com' for a wildcard\n"
+          "  --provider-opt KEY=VALUE     provider option, repeatable (see --provider NAME --help)\n"
+          "  --plugin-dir DIR             look for provider plugins in DIR first (repeatable)\n"
+          "  --server URL                 ACME directory URL (default: Let's Encrypt production)\n"
+          "  --staging                    use Let's Encrypt's staging directory\n"
+          "  --ca-bundle FILE             trust the CA's HTTPS certificate through FILE (PEM)\n"
+          "  --email ADDRESS              contact address for a new account\n"
+          "  --agree-tos                  agree to the CA's terms of service (needed for a new account)\n"
+          "  --state-dir DIR              accounts, certificates and journal (default /var/lib/acme-dns as\n"
+          "                               root, else $XDG_STATE_HOME/acme-dns)\n"
+          "  --cert-name NAME             folder name under DIR/certs (default: the first domain)\n"
+          "  --key-type TYPE              certificate key: ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
+          "  --dns-resolver ADDR[:PORT]   server for the SOA/NS/CNAME look-ups, repeatable\n"
+          "                               (default: /etc/resolv.conf)\n"
+          "  --propagation-timeout SECS   how long to wait for every authoritative server (default 120)\n"
+          "  --skip-propagation-check     do not wait for the authoritative servers\n"
+          "  --timings                    print how long each phase took\n"
+          "  -v, --verbose                more output (twice: debug)\n"
+          "  -q, --quiet                  errors only\n"
+          "  --version                    print the version\n"
+          "  -h, --help                   this help; with --provider NAME, that provider's options\n"
+          "\n"
+          "Files: DIR/certs/NAME/privkey.pem (mode 0600), cert.pem, chain.pem, fullchain.pem.\n"
+          "\n"
+          "exit status:\n"
+          "  0    the certificate was issued and written\n"
+          "  1    internal error or out of memory\n"
+          "  2    bad command line\n"
+          "  3    bad configuration: a provider option, a plugin that cannot be loaded\n"
+          "  4    the DNS provider failed to add or remove a record, or rejected the credentials\n"
+          "  5    a DNS look-up failed, or not every authoritative server served the record in time\n"
+          "  6    the CA refused: a problem document, or a challenge it could not validate\n"
+          "  7    network or protocol error talking to the CA\n"
+          "  8    file-system or key error\n"
+          "  130  interrupted (SIGINT or SIGTERM); records were cleaned up\n",
+          f);
+}
+
+static ad_status push(char ***arr, size_t *n, const char *s)
+{
+    char **a = realloc(*arr, (*n + 1) * sizeof **arr);
+    if (!a)
+        return AD_ERR_NOMEM;
+    *arr = a;
+    if (!(a[*n] = strdup(s)))
+        return AD_ERR_NOMEM;
+    (*n)++;
+    return AD_OK;
+}
+
+static ad_status set(char **dst, const char *s)
+{
+    free(*dst);
+    return (*dst = strdup(s)) ? AD_OK : AD_ERR_NOMEM;
+}
+
+ad_status ad_domain_check(const char *in, char **out, const char **why)
+{
+    size_t len = strlen(in);
+    char *d;
+    *why = NULL;
+    if (len && in[len - 1] == '.')
+        len--;
+    if (len == 0) {
+        *why = "it is empty";
+        return AD_ERR_USAGE;
+    }
+    if (len > 253) {
+        *why = "it is longer than 253 characters";
+        return AD_ERR_USAGE;
+    }
+    if (!(d = ad_strndup(in, len)))
+        return AD_ERR_NOMEM;
+    ad_lower(d);
+    const char *p = d;
+    int labels = 0;
+    if (strncmp(p, "*.", 2) == 0)
+        p += 2;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t l = dot ? (size_t)(dot - p) : strlen(p);
+        if (l == 0) {
+            *why = "it has an empty label";
+            goto bad;
+        }
+        if (l > 63) {
+            *why = "a label is longer than 63 characters";
+            goto bad;
+        }
+        for (size_t i = 0; i < l; i++) {
+            char c = p[i];
+            if (c == '*') {
+                *why = "'*' may only stand alone as the leftmost label";
+                goto bad;
+            }
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+                *why = "it has a character other than letters, digits, '-' and '.'";
+                goto bad;
+            }
+        }
+        if (p[0] == '-' || p[l - 1] == '-') {
+            *why = "a label starts or ends with '-'";
+            goto bad;
+        }
+        labels++;
+        p += l;
+        if (*p == '.') {
+            p++;
+            if (!*p) {
+                *why = "it has an empty label";
+                goto bad;
+            }
+        }
+    }
+    if (labels < 2) {
+        *why = "it needs at least two labels (example.com)";
+        goto bad;
+    }
+    *out = d;
+    return AD_OK;
+bad:
+    free(d);
+    return AD_ERR_USAGE;
+}
+
+char *ad_cert_name_for(const char *domain)
+{
+    if (strncmp(domain, "*.", 2) == 0)
+        return ad_asprintf("_.%s", domain + 2);
+    return strdup(domain);
+}
+
+static ad_status parse_uint(const char *opt, const char *s, unsigned max, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || s[0] == '-' || v > max) {
+        ad_err("%s: '%s' is not a number from 0 to %u", opt, s, max);
+        return AD_ERR_USAGE;
+    }
+    *out = (unsigned)v;
+    return AD_OK;
+}
+
+ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
+{
+    ad_status rc = AD_OK;
+    int c, quiet = 0, verbose = 0;
+    memset(cli, 0, sizeof *cli);
+    cli->propagation_timeout = 120;
+    opterr = 0;
+    optind = 0; /* full re-initialisation (glibc) so that parsing can run twice */
+    while (rc == AD_OK && (c = getopt_long(argc, argv, ":p:d:vqh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p': rc = set(&cli->provider, optarg); break;
+        case 'd': {
+            const char *why;
+            char *d = NULL;
+            rc = ad_domain_check(optarg, &d, &why);
+            if (rc == AD_ERR_USAGE) {
+                ad_err("-d %s: not a valid domain name: %s", optarg, why);
+                break;
+            }
+            if (rc != AD_OK)
+                break;
+            bool dup = false;
+            for (size_t i = 0; i < cli->ndomains; i++)
+                dup = dup || strcmp(cli->domains[i], d) == 0;
+            if (!dup && cli->ndomains >= AD_MAX_DOMAINS) {
+                ad_err("-d %s: more than %d names in one certificate", optarg, AD_MAX_DOMAINS);
+                rc = AD_ERR_USAGE;
+            } else if (!dup) {
+                rc = push(&cli->domains, &cli->ndomains, d);
+            }
+            free(d);
+            break;
+        }
+        case O_SERVER: rc = set(&cli->server, optarg); break;
+        case O_STAGING: cli->staging = true; break;
+        case O_CA_BUNDLE: rc = set(&cli->ca_bundle, optarg); break;
+        case O_EMAIL:
+            if (!strchr(optarg, '@') || strpbrk(optarg, " \t\r\n,<>\"")) {
+                ad_err("--email %s: not an e-mail address", optarg);
+                rc = AD_ERR_USAGE;
+            } else {
+                rc = set(&cli->email, optarg);
+            }
+            break;
+        case O_AGREE_TOS: cli->agree_tos = true; break;
+        case O_STATE_DIR: rc = set(&cli->state_dir, optarg); break;
+        case O_CERT_NAME:
+            if (!*optarg || strchr(optarg, '/') || strcmp(optarg, ".") == 0 || strcmp(optarg, "..") == 0 ||
+                strlen(optarg) > 255) {
+                ad_err("--cert-name %s: must be a plain file name (no '/')", optarg);
+                rc = AD_ERR_USAGE;
+            } else {
+                rc = set(&cli->cert_name, optarg);
+            }
+            break;
+        case O_KEY_TYPE:
+            if ((cli->key_type = ad_key_type_parse(optarg)) < 0) {
+                ad_err("--key-type %s: use ec256, ec384, rsa2048, rsa3072 or rsa4096", optarg);
+                rc = AD_ERR_USAGE;
+            }
+            break;
+        case O_PROVIDER_OPT: {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) {
+                ad_err("--provider-opt %.*s...: expected KEY=VALUE", eq ? 0 : 40, optarg);
+                rc = AD_ERR_USAGE;
+                break;
+            }
+            struct ad_option_value *o = realloc(cli->popts, (cli->npopts + 1) * sizeof *o);
+            if (!o) {
+                rc = AD_ERR_NOMEM;
+                break;
+            }
+            cli->popts = o;
+            o[cli->npopts].name = ad_strndup(optarg, (size_t)(eq - optarg));
+            o[cli->npopts].value = strdup(eq + 1);
+            cli->npopts++;
+            if (!o[cli->npopts - 1].name || !o[cli->npopts - 1].value)
+                rc = AD_ERR_NOMEM;
+            break;
+        }
+        case O_PLUGIN_DIR: rc = push(&cli->plugin_dirs, &cli->nplugin_dirs, optarg); break;
+        case O_DNS_RESOLVER: rc = push(&cli->resolvers, &cli->nresolvers, optarg); break;
+        case O_PROP_TIMEOUT: rc = parse_uint("--propagation-timeout", optarg, 86400, &cli->propagation_timeout); break;
+        case O_SKIP_PROP: cli->skip_propagation = true; break;
+        case O_TIMINGS: cli->timings = true; break;
+        case 'v': verbose++; break;
+        case 'q': quiet = 1; break;
+        case O_VERSION: cli->version = true; break;
+        case 'h': cli->help = true; break;
+        case ':':
+            ad_err("option %s needs a value: see acme-dns --help", argv[optind - 1]);
+            rc = AD_ERR_USAGE;
+            break;
+        default:
+            ad_err("unknown option %s: see acme-dns --help", argv[optind - 1]);
+            rc = AD_ERR_USAGE;
+            break;
+        }
+    }
+    if (rc != AD_OK)
+        return rc;
+    cli->verbosity = quiet ? 0 : 1 + verbose;
+    if (cli->verbosity > 3)
+        cli->verbosity = 3;
+    if (optind < argc) {
+        if (strcmp(argv[optind], "issue") != 0) {
+            ad_err("unknown command '%s': the command is 'issue' (the default)", argv[optind]);
+            return AD_ERR_USAGE;
+        }
+        if (optind + 1 < argc) {
+            ad_err("unexpected argument '%s': see acme-dns --help", argv[optind + 1]);
+            return AD_ERR_USAGE;
+        }
+    }
+    if ((rc = set(&cli->command, "issue")) != AD_OK)
+        return rc;
+    if (cli->help || cli->version)
+        return AD_OK;
+    if (!cli->provider) {
+        ad_err("no DNS provider: add --provider NAME (hook, rfc2136, cloudflare)");
+        return AD_ERR_USAGE;
+    }
+    if (cli->ndomains == 0) {
+        ad_err("no domain: add -d DOMAIN (repeatable)");
+        return AD_ERR_USAGE;
+    }
+    if (cli->server && cli->staging) {
+        ad_err("--server and --staging exclude each other");
+        return AD_ERR_USAGE;
+    }
+    if (!cli->server && (rc = set(&cli->server, cli->staging ? AD_LE_STAGING : AD_LE_PRODUCTION)) != AD_OK)
+        return rc;
+    if (strncmp(cli->server, "https://", 8) != 0) {
+        ad_err("--server %s: the ACME directory must be an https:// URL", cli->server);
+        return AD_ERR_USAGE;
+    }
+    if (!cli->cert_name && !(cli->cert_name = ad_cert_name_for(cli->domains[0])))
+        return AD_ERR_NOMEM;
+    return AD_OK;
+}
+
+void ad_cli_clear(struct ad_cli *cli)
+{
+    free(cli->command);
+    free(cli->provider);
+    for (size_t i = 0; i < cli->ndomains; i++)
+        free(cli->domains[i]);
+    free(cli->domains);
+    free(cli->server);
+    free(cli->ca_bundle);
+    free(cli->email);
+    free(cli->state_dir);
+    free(cli->cert_name);
+    for (size_t i = 0; i < cli->npopts; i++) {
+        free((char *)cli->popts[i].name);
+        free((char *)cli->popts[i].value);
+    }
+    free(cli->popts);
+    for (size_t i = 0; i < cli->nplugin_dirs; i++)
+        free(cli->plugin_dirs[i]);
+    free(cli->plugin_dirs);
+    for (size_t i = 0; i < cli->nresolvers; i++)
+        free(cli->resolvers[i]);
+    free(cli->resolvers);
+    memset(cli, 0, sizeof *cli);
+}

@@ -1,0 +1,49 @@
+/* Command-line parsing and domain-name validation. */
+#ifndef AD_CLI_H
+#define AD_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "acme-dns/plugin.h"
+
+#define AD_MAX_DOMAINS 100
+#define AD_LE_PRODUCTION "https://acme-v02.api.letsencrypt.org/directory"
+#define AD_LE_STAGING "https://acme-staging-v02.api.letsencrypt.org/directory"
+
+struct ad_cli {
+    char *command;                 /* "issue" */
+    char *provider;
+    char **domains;                /* normalised, lower case */
+    size_t ndomains;
+    char *server, *ca_bundle, *email, *state_dir, *cert_name;
+    bool agree_tos, staging;
+    int key_type;                  /* enum ad_key_type */
+    struct ad_option_value *popts; /* strings owned */
+    size_t npopts;
+    char **plugin_dirs;
+    size_t nplugin_dirs;
+    char **resolvers;
+    size_t nresolvers;
+    unsigned propagation_timeout;  /* seconds */
+    bool skip_propagation;
+    bool timings;
+    int verbosity;                 /* 0 quiet .. 3 */
+    bool help, version;
+};
+
+/* Parse ARGV.  Errors are logged; AD_ERR_USAGE for a bad command line.
+ * Free CLI with ad_cli_clear also on error. */
+ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli);
+void ad_cli_clear(struct ad_cli *cli);
+void ad_cli_usage(FILE *f);
+
+/* Check a DNS identifier (wildcard allowed as the leftmost label) and
+ * normalise it (lower case, no trailing dot).  *OUT: caller frees.  On
+ * error returns AD_ERR_USAGE and sets *WHY to a static reason. */
+ad_status ad_domain_check(const char *in, char **out, const char **why);
+/* File-system-safe certificate name for a domain ("*.a.b" → "_.a.b").  Caller frees. */
+char *ad_cert_name_for(const char *domain);
+
+#endif

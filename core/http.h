@@ -1,0 +1,34 @@
+/* HTTPS to the CA: one libcurl handle, kept alive, bounded bodies. */
+#ifndef AD_HTTP_H
+#define AD_HTTP_H
+
+#include <stddef.h>
+
+#include "acme-dns/status.h"
+
+#define AD_HTTP_BODY_MAX (4u << 20)
+
+struct ad_http;
+
+struct ad_http_response {
+    long status;
+    char *body;           /* NUL-terminated, LEN bytes; owned */
+    size_t len;
+    char *location;       /* Location header or NULL; owned */
+    char *nonce;          /* Replay-Nonce or NULL; owned */
+    char *content_type;   /* or NULL; owned */
+    long retry_after;     /* seconds from Retry-After, or -1 */
+};
+
+/* CA_BUNDLE may be NULL (system trust).  Caller frees with ad_http_free. */
+ad_status ad_http_new(const char *ca_bundle, struct ad_http **out);
+void ad_http_free(struct ad_http *h);
+/* METHOD is "GET", "HEAD" or "POST" (BODY with content type CTYPE).
+ * ACCEPT may be NULL.  RESP is filled (clear it with ad_http_response_clear). */
+ad_status ad_http_request(struct ad_http *h, const char *method, const char *url, const char *ctype,
+                          const char *body, const char *accept, struct ad_http_response *resp);
+void ad_http_response_clear(struct ad_http_response *resp);
+/* Number of requests made so far. */
+unsigned long ad_http_count(const struct ad_http *h);
+
+#endif

@@ -1,0 +1,248 @@
+#include "plugin.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+struct ad_provider {
+    void *dl;
+    const struct ad_plugin *plugin;
+    char *path;
+    char *prefix;
+    struct ad_host host;
+    void *state;
+    int initialised;
+};
+
+static bool name_ok(const char *n)
+{
+    size_t l = strlen(n);
+    if (l == 0 || l > 64)
+        return false;
+    for (; *n; n++)
+        if (!((*n >= 'a' && *n <= 'z') || (*n >= '0' && *n <= '9') || *n == '-' || *n == '_'))
+            return false;
+    return true;
+}
+
+/* As root, a plugin file or its folder that others can write is refused. */
+static ad_status check_perms(const char *path)
+{
+    struct stat st;
+    char *dir = NULL, *slash;
+    ad_status rc = AD_ERR_PLUGIN;
+    if (geteuid() != 0)
+        return AD_OK;
+    if (stat(path, &st) != 0)
+        goto out;
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) || (st.st_uid != 0)) {
+        ad_err("refusing plugin %s: running as root, and the file is not owned by root or is writable by "
+               "others (fix with chown root and chmod go-w)",
+               path);
+        goto out;
+    }
+    if (!(dir = strdup(path))) {
+        rc = AD_ERR_NOMEM;
+        goto out;
+    }
+    if ((slash = strrchr(dir, '/')))
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    if (stat(dir, &st) != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) || st.st_uid != 0) {
+        ad_err("refusing plugin %s: running as root, and its folder %s is not owned by root or is writable by "
+               "others (fix with chown root and chmod go-w)",
+               path, dir);
+        goto out;
+    }
+    rc = AD_OK;
+out:
+    free(dir);
+    return rc;
+}
+
+static void host_log(void *ctx, enum ad_log_level level, const char *fmt, ...)
+{
+    struct ad_provider *p = ctx;
+    va_list ap;
+    va_start(ap, fmt);
+    ad_logv(level, p->prefix, fmt, ap);
+    va_end(ap);
+}
+
+static void host_add_secret(void *ctx, const char *secret)
+{
+    (void)ctx;
+    ad_log_add_secret(secret);
+}
+
+ad_status ad_provider_load(const char *name, const char *const *dirs, size_t ndirs, struct ad_provider **out)
+{
+    ad_status rc = AD_ERR_PLUGIN;
+    struct ad_provider *p = NULL;
+    char *tried = NULL;
+
+    if (!name_ok(name)) {
+        ad_err("provider name '%s' is not valid: use lower-case letters, digits, '-' and '_'", name);
+        return AD_ERR_USAGE;
+    }
+    if (!(p = calloc(1, sizeof *p)) || !(tried = strdup(""))) {
+        rc = AD_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < ndirs && !p->path; i++) {
+        char *path = ad_asprintf("%s/%s.so", dirs[i], name), *t;
+        if (!path) {
+            rc = AD_ERR_NOMEM;
+            goto out;
+        }
+        if (access(path, F_OK) == 0) {
+            p->path = path;
+            break;
+        }
+        t = ad_asprintf("%s%s%s", tried, *tried ? ", " : "", path);
+        free(path);
+        free(tried);
+        if (!(tried = t)) {
+            rc = AD_ERR_NOMEM;
+            goto out;
+        }
+    }
+    if (!p->path) {
+        ad_err("provider '%s' not found: looked for %s; check --provider or --plugin-dir", name, tried);
+        goto out;
+    }
+    if ((rc = check_perms(p->path)) != AD_OK)
+        goto out;
+    rc = AD_ERR_PLUGIN;
+    if (!(p->dl = dlopen(p->path, RTLD_NOW | RTLD_LOCAL))) {
+        ad_err("cannot load plugin %s: %s", p->path, dlerror());
+        goto out;
+    }
+    p->plugin = dlsym(p->dl, AD_PLUGIN_SYMBOL);
+    if (!p->plugin) {
+        ad_err("%s is not an acme-dns plugin: it has no '%s' symbol (declare it with AD_PLUGIN_DECLARE)", p->path,
+               AD_PLUGIN_SYMBOL);
+        goto out;
+    }
+    if (AD_PLUGIN_ABI_MAJOR_OF(p->plugin->abi_version) != AD_PLUGIN_ABI_MAJOR) {
+        ad_err("plugin %s was built for plugin ABI %u, this acme-dns speaks ABI %u: rebuild the plugin against "
+               "this version's <acme-dns/plugin.h>",
+               p->path, AD_PLUGIN_ABI_MAJOR_OF(p->plugin->abi_version), AD_PLUGIN_ABI_MAJOR);
+        goto out;
+    }
+    if (p->plugin->struct_size < sizeof(struct ad_plugin)) {
+        ad_err("plugin %s has a descriptor of %zu bytes, smaller than the %zu this acme-dns needs: rebuild it",
+               p->path, p->plugin->struct_size, sizeof(struct ad_plugin));
+        goto out;
+    }
+    if (!p->plugin->name || !p->plugin->init || !p->plugin->present || !p->plugin->cleanup || !p->plugin->options) {
+        ad_err("plugin %s has an incomplete descriptor (name, options, init, present and cleanup are required)",
+               p->path);
+        goto out;
+    }
+    if (!(p->prefix = strdup(p->plugin->name))) {
+        rc = AD_ERR_NOMEM;
+        goto out;
+    }
+    ad_debug("loaded provider %s from %s", p->plugin->name, p->path);
+    *out = p;
+    p = NULL;
+    rc = AD_OK;
+out:
+    free(tried);
+    ad_provider_free(p);
+    return rc;
+}
+
+void ad_provider_free(struct ad_provider *p)
+{
+    if (!p)
+        return;
+    if (p->initialised && p->plugin->fini)
+        p->plugin->fini(p->state);
+    if (p->dl)
+        dlclose(p->dl);
+    free(p->path);
+    free(p->prefix);
+    free(p);
+}
+
+const struct ad_plugin *ad_provider_plugin(const struct ad_provider *p)
+{
+    return p->plugin;
+}
+
+static const struct ad_plugin_option *find_opt(const struct ad_plugin *pl, const char *name)
+{
+    for (const struct ad_plugin_option *o = pl->options; o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o;
+    return NULL;
+}
+
+ad_status ad_provider_init(struct ad_provider *p, const struct ad_option_value *opts, size_t nopts,
+                           const char *ca_bundle, int verbosity)
+{
+    const struct ad_plugin *pl = p->plugin;
+    for (size_t i = 0; i < nopts; i++) {
+        const struct ad_plugin_option *o = find_opt(pl, opts[i].name);
+        if (!o) {
+            ad_err("provider %s has no option '%s': see acme-dns --provider %s --help", pl->name, opts[i].name,
+                   pl->name);
+            return AD_ERR_CONFIG;
+        }
+        if (o->flags & AD_OPT_SECRET)
+            ad_log_add_secret(opts[i].value);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(opts[j].name, opts[i].name) == 0) {
+                ad_err("provider option '%s' is given twice", opts[i].name);
+                return AD_ERR_CONFIG;
+            }
+    }
+    for (const struct ad_plugin_option *o = pl->options; o->name; o++)
+        if ((o->flags & AD_OPT_REQUIRED) && !ad_option_get(opts, nopts, o->name)) {
+            ad_err("provider %s needs the option '%s' (%s): add --provider-opt %s=VALUE", pl->name, o->name,
+                   o->help ? o->help : "", o->name);
+            return AD_ERR_CONFIG;
+        }
+    p->host.abi_version = AD_PLUGIN_ABI_VERSION;
+    p->host.struct_size = sizeof p->host;
+    p->host.ctx = p;
+    p->host.log = host_log;
+    p->host.add_secret = host_add_secret;
+    p->host.ca_bundle = ca_bundle;
+    p->host.verbosity = verbosity;
+    ad_status rc = pl->init(&p->host, opts, nopts, &p->state);
+    if (rc != AD_OK) {
+        ad_err("provider %s could not start (%s)", pl->name, rc == AD_ERR_CONFIG ? "check its options" : "see above");
+        return rc == AD_ERR_NOMEM || rc == AD_ERR_AUTH ? rc : AD_ERR_CONFIG;
+    }
+    p->initialised = 1;
+    return AD_OK;
+}
+
+ad_status ad_provider_present(struct ad_provider *p, struct ad_record *const *recs, size_t n)
+{
+    return p->plugin->present(p->state, recs, n);
+}
+
+ad_status ad_provider_cleanup(struct ad_provider *p, struct ad_record *const *recs, size_t n)
+{
+    return p->plugin->cleanup(p->state, recs, n);
+}
+
+void ad_provider_help(const struct ad_provider *p, FILE *f)
+{
+    const struct ad_plugin *pl = p->plugin;
+    fprintf(f, "provider %s: %s\n(%s)\n\noptions (--provider-opt NAME=VALUE):\n", pl->name,
+            pl->description ? pl->description : "", p->path);
+    for (const struct ad_plugin_option *o = pl->options; o->name; o++)
+        fprintf(f, "  %-20s %s%s%s\n", o->name, o->help ? o->help : "",
+                (o->flags & AD_OPT_REQUIRED) ? " (required)" : "", (o->flags & AD_OPT_SECRET) ? " (secret)" : "");
+}

@@ -1,0 +1,26 @@
+/* Loading provider plugins (dlopen) and calling them. */
+#ifndef AD_PLUGIN_LOADER_H
+#define AD_PLUGIN_LOADER_H
+
+#include <stdio.h>
+
+#include "acme-dns/plugin.h"
+
+struct ad_provider;
+
+/* Load provider NAME (file NAME.so) from the first of DIRS that has it.
+ * Errors name the file and say why (not found: where we looked; no
+ * descriptor; ABI mismatch; unsafe permissions as root).  Caller frees. */
+ad_status ad_provider_load(const char *name, const char *const *dirs, size_t ndirs, struct ad_provider **out);
+void ad_provider_free(struct ad_provider *p);
+const struct ad_plugin *ad_provider_plugin(const struct ad_provider *p);
+/* Check OPTS against the schema (unknown, missing required, duplicates),
+ * register secret values for redaction, then call init. */
+ad_status ad_provider_init(struct ad_provider *p, const struct ad_option_value *opts, size_t nopts,
+                           const char *ca_bundle, int verbosity);
+ad_status ad_provider_present(struct ad_provider *p, struct ad_record *const *recs, size_t n);
+ad_status ad_provider_cleanup(struct ad_provider *p, struct ad_record *const *recs, size_t n);
+/* Print the provider's options for --provider NAME --help. */
+void ad_provider_help(const struct ad_provider *p, FILE *f);
+
+#endif

@@ -1,0 +1,30 @@
+/* The state directory: atomic files, the lock, the journal of presented records. */
+#ifndef AD_STORE_H
+#define AD_STORE_H
+
+#include <stddef.h>
+
+#include "acme-dns/plugin.h"
+
+/* mkdir -p with MODE for the folders it creates. */
+ad_status ad_store_mkdirs(const char *path, unsigned mode);
+/* Write DATA to PATH through a temporary file in the same folder, fsync,
+ * rename, fsync the folder.  The file is created with MODE. */
+ad_status ad_store_write(const char *path, const void *data, size_t len, unsigned mode);
+/* Read a whole file of at most MAX bytes.  AD_ERR_IO with errno ENOENT
+ * kept when missing.  Caller frees *DATA (NUL-terminated). */
+ad_status ad_store_read(const char *path, size_t max, char **data, size_t *len);
+/* Take an exclusive lock on DIR/lock; fails at once when another run holds
+ * it.  *FD is closed with ad_store_unlock. */
+ad_status ad_store_lock(const char *dir, int *fd);
+void ad_store_unlock(int fd);
+
+/* Journal: the records handed to a provider and not yet cleaned up. */
+ad_status ad_journal_save(const char *dir, const char *provider, struct ad_record *const *recs, size_t n);
+/* Records of the journal in DIR (none: *N = 0).  *PROVIDER and *RECS are
+ * freed with ad_journal_free. */
+ad_status ad_journal_load(const char *dir, char **provider, struct ad_record ***recs, size_t *n);
+void ad_journal_free(char *provider, struct ad_record **recs, size_t n);
+ad_status ad_journal_clear(const char *dir);
+
+#endif

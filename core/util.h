@@ -1,0 +1,31 @@
+/* Small helpers shared by the core's modules. */
+#ifndef AD_UTIL_H
+#define AD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic clock in milliseconds. */
+uint64_t ad_now_ms(void);
+/* True once SIGINT or SIGTERM arrived (see ad_signals_install). */
+bool ad_is_interrupted(void);
+/* Install SIGINT/SIGTERM handlers that set the interrupted flag. */
+void ad_signals_install(void);
+/* Sleep MS milliseconds, waking early when interrupted.  Returns false when interrupted. */
+bool ad_sleep_ms(uint64_t ms);
+/* strdup that aborts the process on out-of-memory is NOT used: these return NULL. */
+char *ad_strndup(const char *s, size_t n);
+/* printf into a new string; caller frees. NULL on failure. */
+char *ad_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Lower-case ASCII in place. */
+void ad_lower(char *s);
+
+
+
+#include "acme-dns/status.h"
+/* A short English description of a status. */
+const char *ad_strerror(ad_status s);
+/* Process exit status for a status (see --help). */
+int ad_exit_code(ad_status s);
+#endif

@@ -1,0 +1,207 @@
+/* Unit tests: command-line parsing and domain validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cli.h"
+#include "jws.h"
+
+#define ARGS(...) ((char *[]){"acme-dns", __VA_ARGS__, NULL})
+#define ARGC(a) ((int)(sizeof(a) / sizeof *(a)) - 1)
+
+/* ARGC is ignored for NULL-terminated vectors: the length is counted. */
+static ad_status parse(int argc, char **argv, struct ad_cli *c)
+{
+    int n = 0;
+    while (argv[n] && (argc < 0 || n < argc))
+        n++;
+    return ad_cli_parse(n, argv, c);
+}
+
+static void test_basic(void **st)
+{
+    (void)st;
+    struct ad_cli c;
+    char **a = ARGS("--provider", "hook", "-d", "Example.COM.", "-d", "*.example.com", "--provider-opt",
+                    "script=/bin/true", "--key-type", "rsa3072", "-v");
+    assert_int_equal(parse(-1, a, &c), AD_OK);
+    assert_string_equal(c.command, "issue");
+    assert_string_equal(c.provider, "hook");
+    assert_int_equal(c.ndomains, 2);
+    assert_string_equal(c.domains[0], "example.com");
+    assert_string_equal(c.domains[1], "*.example.com");
+    assert_int_equal(c.npopts, 1);
+    assert_string_equal(c.popts[0].name, "script");
+    assert_string_equal(c.popts[0].value, "/bin/true");
+    assert_int_equal(c.key_type, AD_KEY_RSA3072);
+    assert_int_equal(c.verbosity, 2);
+    assert_string_equal(c.server, AD_LE_PRODUCTION);
+    assert_string_equal(c.cert_name, "example.com");
+    assert_int_equal(c.propagation_timeout, 120);
+    ad_cli_clear(&c);
+}
+
+static void test_command_word_anywhere(void **st)
+{
+    (void)st;
+    struct ad_cli c;
+    char **a = ARGS("--state-dir", "/tmp/x", "issue", "-p", "hook", "-d", "*.a.example");
+    assert_int_equal(parse(-1, a, &c), AD_OK);
+    assert_string_equal(c.state_dir, "/tmp/x");
+    assert_string_equal(c.cert_name, "_.a.example");
+    ad_cli_clear(&c);
+    char **b = ARGS("issue", "--state-dir", "/tmp/y", "-p", "hook", "-d", "a.example", "--staging");
+    assert_int_equal(parse(-1, b, &c), AD_OK);
+    assert_string_equal(c.state_dir, "/tmp/y");
+    assert_string_equal(c.server, AD_LE_STAGING);
+    ad_cli_clear(&c);
+}
+
+static void test_usage_errors(void **st)
+{
+    (void)st;
+    struct ad_cli c;
+    char **a1 = ARGS("-d", "example.com");
+    assert_int_equal(parse(-1, a1, &c), AD_ERR_USAGE); /* no provider */
+    ad_cli_clear(&c);
+    char **a2 = ARGS("-p", "hook");
+    assert_int_equal(parse(-1, a2, &c), AD_ERR_USAGE); /* no domain */
+    ad_cli_clear(&c);
+    char **a3 = ARGS("-p", "hook", "-d", "example.com", "renewx");
+    assert_int_equal(parse(-1, a3, &c), AD_ERR_USAGE); /* unknown command */
+    ad_cli_clear(&c);
+    char **a4 = ARGS("-p", "hook", "-d", "example.com", "--bogus");
+    assert_int_equal(parse(-1, a4, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **a5 = ARGS("-p", "hook", "-d", "example.com", "--key-type", "dsa");
+    assert_int_equal(parse(-1, a5, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **a6 = ARGS("-p", "hook", "-d", "example.com", "--provider-opt", "novalue");
+    assert_int_equal(parse(-1, a6, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **a7 = ARGS("-p", "hook", "-d", "example.com", "--server", "http://insecure.test/dir");
+    assert_int_equal(parse(-1, a7, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **a8 = ARGS("-p", "hook", "-d", "example.com", "--propagation-timeout", "-1");
+    assert_int_equal(parse(-1, a8, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **a9 = ARGS("-p", "hook", "-d", "example.com", "--cert-name", "../etc");
+    assert_int_equal(parse(-1, a9, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **a10 = ARGS("-p", "hook", "-d");
+    assert_int_equal(parse(-1, a10, &c), AD_ERR_USAGE); /* missing value */
+    ad_cli_clear(&c);
+    char **a11 = ARGS("-p", "hook", "-d", "bad_name.example");
+    assert_int_equal(parse(-1, a11, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+}
+
+static void test_duplicates_and_limit(void **st)
+{
+    (void)st;
+    struct ad_cli c;
+    char **a = ARGS("-p", "hook", "-d", "a.example", "-d", "A.example", "-d", "a.example.");
+    assert_int_equal(parse(-1, a, &c), AD_OK);
+    assert_int_equal(c.ndomains, 1);
+    ad_cli_clear(&c);
+    char *many[2 + 2 * 101 + 1];
+    char names[101][32];
+    many[0] = "acme-dns";
+    many[1] = "-phook";
+    for (int i = 0; i < 101; i++) {
+        snprintf(names[i], sizeof names[i], "n%d.example.test", i);
+        many[2 + 2 * i] = "-d";
+        many[3 + 2 * i] = names[i];
+    }
+    many[2 + 2 * 101] = NULL;
+    assert_int_equal(parse(2 + 2 * 100, many, &c), AD_OK);
+    assert_int_equal(c.ndomains, 100);
+    ad_cli_clear(&c);
+    assert_int_equal(parse(2 + 2 * 101, many, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+}
+
+static void test_help_version(void **st)
+{
+    (void)st;
+    struct ad_cli c;
+    char **a = ARGS("--version");
+    assert_int_equal(parse(-1, a, &c), AD_OK);
+    assert_true(c.version);
+    ad_cli_clear(&c);
+    char **b = ARGS("--provider", "rfc2136", "--help");
+    assert_int_equal(parse(-1, b, &c), AD_OK);
+    assert_true(c.help);
+    assert_string_equal(c.provider, "rfc2136");
+    ad_cli_clear(&c);
+}
+
+static void check_domain(const char *in, const char *want)
+{
+    char *out = NULL;
+    const char *why = NULL;
+    ad_status rc = ad_domain_check(in, &out, &why);
+    if (want) {
+        assert_int_equal(rc, AD_OK);
+        assert_string_equal(out, want);
+        free(out);
+    } else {
+        assert_int_equal(rc, AD_ERR_USAGE);
+        assert_non_null(why);
+        assert_null(out);
+    }
+}
+
+static void test_domains(void **st)
+{
+    (void)st;
+    check_domain("example.com", "example.com");
+    check_domain("WWW.Example.Com.", "www.example.com");
+    check_domain("*.example.com", "*.example.com");
+    check_domain("xn--bcher-kva.example", "xn--bcher-kva.example");
+    check_domain("a-b.c1.example", "a-b.c1.example");
+    check_domain("", NULL);
+    check_domain(".", NULL);
+    check_domain("com", NULL);
+    check_domain("*.com", NULL);
+    check_domain("a..example", NULL);
+    check_domain(".a.example", NULL);
+    check_domain("a.*.example", NULL);
+    check_domain("**.example.com", NULL);
+    check_domain("*example.com", NULL);
+    check_domain("-a.example", NULL);
+    check_domain("a-.example", NULL);
+    check_domain("a b.example", NULL);
+    check_domain("a/b.example", NULL);
+    check_domain("under_score.example", NULL);
+    check_domain("\xc3\xa9.example", NULL);
+    char big[300];
+    memset(big, 'a', 64);
+    strcpy(big + 64, ".example");
+    check_domain(big, NULL); /* label of 64 */
+    memset(big, 'a', 63);
+    strcpy(big + 63, ".example");
+    check_domain(big, big); /* a label of 63: fine */
+    memset(big, 'a', 260);
+    for (int i = 50; i < 260; i += 50)
+        big[i] = '.';
+    big[260] = '\0';
+    check_domain(big, NULL); /* longer than 253 */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_command_word_anywhere),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_duplicates_and_limit),
+        cmocka_unit_test(test_help_version),
+        cmocka_unit_test(test_domains),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
