@@ -10,13 +10,15 @@
 
 #define AD_BADNONCE_RETRIES 8
 #define AD_MAX_AUTHZ 1000
+#define AD_NONCE_POOL 16
 
 struct ad_acme {
     struct ad_http *http;
     EVP_PKEY *key;
     char *dir_url;
     char *new_nonce, *new_account, *new_order, *tos;
-    char *nonce;
+    char *nonces[AD_NONCE_POOL];
+    size_t nnonces;
     char *kid;
 };
 
@@ -75,7 +77,8 @@ void ad_acme_free(struct ad_acme *a)
     free(a->new_account);
     free(a->new_order);
     free(a->tos);
-    free(a->nonce);
+    for (size_t i = 0; i < a->nnonces; i++)
+        free(a->nonces[i]);
     free(a->kid);
     free(a);
 }
@@ -185,71 +188,164 @@ out:
     return rc;
 }
 
-static ad_status fetch_nonce(struct ad_acme *a)
+/* Nonce pool: every response brings a fresh nonce; concurrent requests
+ * each need their own. */
+static void nonce_put(struct ad_acme *a, char *n)
 {
-    struct ad_http_response r;
-    ad_status rc = ad_http_request(a->http, "HEAD", a->new_nonce, NULL, NULL, NULL, &r);
-    if (rc != AD_OK)
-        return rc;
-    if (!r.nonce) {
-        ad_err("the CA's newNonce (%s) gave no Replay-Nonce (HTTP %ld)", a->new_nonce, r.status);
-        rc = AD_ERR_PROTOCOL;
-    } else {
-        free(a->nonce);
-        a->nonce = r.nonce;
-        r.nonce = NULL;
+    if (a->nnonces < AD_NONCE_POOL)
+        a->nonces[a->nnonces++] = n;
+    else
+        free(n);
+}
+
+static char *nonce_take(struct ad_acme *a)
+{
+    return a->nnonces ? a->nonces[--a->nnonces] : NULL;
+}
+
+/* Make sure the pool holds at least WANT nonces. */
+static ad_status nonce_fill(struct ad_acme *a, size_t want)
+{
+    struct ad_http_req q[AD_HTTP_PARALLEL];
+    if (want > AD_HTTP_PARALLEL)
+        want = AD_HTTP_PARALLEL;
+    if (a->nnonces >= want)
+        return AD_OK;
+    size_t n = want - a->nnonces;
+    memset(q, 0, sizeof q);
+    for (size_t i = 0; i < n; i++) {
+        q[i].method = "HEAD";
+        q[i].url = a->new_nonce;
     }
-    ad_http_response_clear(&r);
+    ad_status rc = ad_http_batch(a->http, q, n);
+    for (size_t i = 0; i < n; i++) {
+        if (q[i].rc == AD_OK && q[i].resp.nonce) {
+            nonce_put(a, q[i].resp.nonce);
+            q[i].resp.nonce = NULL;
+        } else if (rc == AD_OK) {
+            rc = q[i].rc != AD_OK ? q[i].rc : AD_ERR_PROTOCOL;
+            if (q[i].rc == AD_OK)
+                ad_err("the CA's newNonce (%s) gave no Replay-Nonce (HTTP %ld)", a->new_nonce, q[i].resp.status);
+        }
+        ad_http_response_clear(&q[i].resp);
+    }
     return rc;
 }
 
-/* Signed POST (PAYLOAD "" = POST-as-GET).  On an HTTP error the problem is
- * shown with WHAT and AD_ERR_ACME returned; badNonce is retried. */
+struct post {
+    const char *url;
+    const char *payload;   /* "" for POST-as-GET */
+    struct ad_http_response resp;
+    json_object *json;     /* parsed body when wanted */
+    ad_status rc;
+};
+
+/* Signed POSTs, run concurrently (each with its own nonce).  An HTTP error
+ * shows the problem with WHAT and gives AD_ERR_ACME; badNonce is retried.
+ * WANT_JSON: the body must be JSON (p->json, caller puts it).  Returns the
+ * first failure, AD_OK when every post succeeded. */
+static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, size_t n, bool use_jwk,
+                           const char *accept, bool want_json)
+{
+    struct ad_http_req q[AD_HTTP_PARALLEL];
+    char *bodies[AD_HTTP_PARALLEL] = {0};
+    size_t idx[AD_HTTP_PARALLEL];
+    int attempts[AD_HTTP_PARALLEL];
+    ad_status rc = AD_OK;
+    size_t done = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        memset(&p[i].resp, 0, sizeof p[i].resp);
+        p[i].json = NULL;
+        p[i].rc = AD_ERR_INTERNAL;
+    }
+    while (done < n && rc == AD_OK) {
+        size_t m = n - done < AD_HTTP_PARALLEL ? n - done : AD_HTTP_PARALLEL;
+        for (size_t k = 0; k < m; k++) {
+            idx[k] = done + k;
+            attempts[k] = 0;
+        }
+        /* Send this round's posts until none asks for a new nonce. */
+        size_t live = m;
+        while (live && rc == AD_OK) {
+            if ((rc = nonce_fill(a, live)) != AD_OK)
+                break;
+            memset(q, 0, sizeof q);
+            for (size_t k = 0; k < live; k++) {
+                char *nonce = nonce_take(a);
+                rc = ad_jws_sign(a->key, use_jwk ? NULL : a->kid, nonce, p[idx[k]].url, p[idx[k]].payload,
+                                 &bodies[k]);
+                free(nonce);
+                if (rc != AD_OK)
+                    break;
+                q[k].method = "POST";
+                q[k].url = p[idx[k]].url;
+                q[k].ctype = "application/jose+json";
+                q[k].body = bodies[k];
+                q[k].accept = accept;
+            }
+            if (rc == AD_OK)
+                rc = ad_http_batch(a->http, q, live);
+            size_t again = 0;
+            for (size_t k = 0; k < live; k++) {
+                free(bodies[k]);
+                bodies[k] = NULL;
+                struct ad_http_response *r = &q[k].resp;
+                struct post *pp = &p[idx[k]];
+                if (q[k].rc != AD_OK || rc != AD_OK) {
+                    pp->rc = q[k].rc != AD_OK ? q[k].rc : rc;
+                    ad_http_response_clear(r);
+                    continue;
+                }
+                if (r->nonce) {
+                    nonce_put(a, r->nonce);
+                    r->nonce = NULL;
+                }
+                if (r->status >= 400 && is_bad_nonce(r->body, r->len) && attempts[k] < AD_BADNONCE_RETRIES) {
+                    ad_debug("%s: the CA rejected our nonce (badNonce): retrying with a fresh one", what);
+                    ad_http_response_clear(r);
+                    idx[again] = idx[k];
+                    attempts[again] = attempts[k] + 1;
+                    again++;
+                    continue;
+                }
+                pp->resp = *r;
+                memset(r, 0, sizeof *r);
+                if (pp->resp.status >= 400) {
+                    show_problem(what, &pp->resp);
+                    pp->rc = AD_ERR_ACME;
+                } else if (want_json && !(pp->json = parse_json(pp->resp.body, pp->resp.len))) {
+                    ad_err("%s: the CA's answer is not JSON (HTTP %ld)", what, pp->resp.status);
+                    pp->rc = AD_ERR_PROTOCOL;
+                } else {
+                    pp->rc = AD_OK;
+                }
+            }
+            live = again;
+        }
+        done += m;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rc == AD_OK && p[i].rc != AD_OK)
+            rc = p[i].rc;
+        if (p[i].rc != AD_OK)
+            ad_http_response_clear(&p[i].resp);
+    }
+    return rc;
+}
+
+/* One signed POST (PAYLOAD "" = POST-as-GET); see post_many. */
 static ad_status post(struct ad_acme *a, const char *what, const char *url, const char *payload, bool use_jwk,
                       const char *accept, struct ad_http_response *r, json_object **json)
 {
-    ad_status rc = AD_ERR_PROTOCOL;
-    char *body = NULL;
+    struct post p = {url, payload, {0}, NULL, AD_OK};
+    ad_status rc = post_many(a, what, &p, 1, use_jwk, accept, json != NULL);
+    *r = p.resp;
     if (json)
-        *json = NULL;
-    for (int attempt = 0;; attempt++) {
-        if (!a->nonce && (rc = fetch_nonce(a)) != AD_OK)
-            return rc;
-        rc = ad_jws_sign(a->key, use_jwk ? NULL : a->kid, a->nonce, url, payload, &body);
-        free(a->nonce);
-        a->nonce = NULL;
-        if (rc != AD_OK)
-            return rc;
-        rc = ad_http_request(a->http, "POST", url, "application/jose+json", body, accept, r);
-        free(body);
-        body = NULL;
-        if (rc != AD_OK)
-            return rc;
-        if (r->nonce) {
-            a->nonce = r->nonce;
-            r->nonce = NULL;
-        }
-        if (r->status >= 400 && is_bad_nonce(r->body, r->len) && attempt < AD_BADNONCE_RETRIES) {
-            ad_debug("%s: the CA rejected our nonce (badNonce): retrying with a fresh one", what);
-            ad_http_response_clear(r);
-            continue;
-        }
-        break;
-    }
-    if (r->status >= 400) {
-        show_problem(what, r);
-        ad_http_response_clear(r);
-        return AD_ERR_ACME;
-    }
-    if (json) {
-        *json = parse_json(r->body, r->len);
-        if (!*json) {
-            ad_err("%s: the CA's answer is not JSON (HTTP %ld)", what, r->status);
-            ad_http_response_clear(r);
-            return AD_ERR_PROTOCOL;
-        }
-    }
-    return AD_OK;
+        *json = p.json;
+    else
+        json_object_put(p.json);
+    return rc;
 }
 
 ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, bool find_first, char **url_out,
@@ -463,35 +559,66 @@ static ad_status authz_from_json(struct ad_authz *az, json_object *j)
     return AD_OK;
 }
 
-static ad_status get_authz(struct ad_acme *a, struct ad_authz *az)
+/* POST-as-GET every authorization of AZ[IDX[0..n)] concurrently and update them. */
+static ad_status refresh_authzs(struct ad_acme *a, const char *what, struct ad_authz *az, const size_t *idx, size_t n,
+                                long *retry_after)
 {
-    struct ad_http_response r = {0};
-    json_object *j = NULL;
-    ad_status rc = post(a, "fetching an authorization", az->url, "", false, NULL, &r, &j);
-    if (rc == AD_OK)
-        rc = authz_from_json(az, j);
-    json_object_put(j);
-    ad_http_response_clear(&r);
+    struct post *p = calloc(n ? n : 1, sizeof *p);
+    ad_status rc;
+    if (!p)
+        return AD_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        p[i].url = az[idx[i]].url;
+        p[i].payload = "";
+    }
+    rc = post_many(a, what, p, n, false, NULL, true);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == AD_OK)
+            rc = authz_from_json(&az[idx[i]], p[i].json);
+        if (retry_after && p[i].resp.retry_after > *retry_after)
+            *retry_after = p[i].resp.retry_after;
+        json_object_put(p[i].json);
+        ad_http_response_clear(&p[i].resp);
+    }
+    free(p);
     return rc;
 }
 
 ad_status ad_acme_get_authzs(struct ad_acme *a, const struct ad_order *o, struct ad_authz *az)
 {
+    size_t *idx = calloc(o->nauthz ? o->nauthz : 1, sizeof *idx);
+    ad_status rc = AD_ERR_NOMEM;
+    if (!idx)
+        return rc;
     for (size_t i = 0; i < o->nauthz; i++) {
+        idx[i] = i;
         if (!(az[i].url = strdup(o->authz[i])))
-            return AD_ERR_NOMEM;
-        ad_status rc = get_authz(a, &az[i]);
-        if (rc != AD_OK)
-            return rc;
+            goto out;
     }
-    return AD_OK;
+    rc = refresh_authzs(a, "fetching the authorizations", az, idx, o->nauthz, NULL);
+out:
+    free(idx);
+    return rc;
 }
 
-ad_status ad_acme_respond(struct ad_acme *a, const struct ad_authz *az)
+ad_status ad_acme_respond(struct ad_acme *a, struct ad_authz *az, size_t n)
 {
-    struct ad_http_response r = {0};
-    ad_status rc = post(a, "answering the challenge", az->chall_url, "{}", false, NULL, &r, NULL);
-    ad_http_response_clear(&r);
+    struct post *p = calloc(n ? n : 1, sizeof *p);
+    size_t m = 0;
+    ad_status rc;
+    if (!p)
+        return AD_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(az[i].status, "pending") != 0 || !az[i].chall_url)
+            continue;
+        p[m].url = az[i].chall_url;
+        p[m].payload = "{}";
+        m++;
+    }
+    rc = post_many(a, "answering the challenges", p, m, false, NULL, false);
+    for (size_t i = 0; i < m; i++)
+        ad_http_response_clear(&p[i].resp);
+    free(p);
     return rc;
 }
 
@@ -526,44 +653,53 @@ static void show_authz_error(struct ad_acme *a, const struct ad_authz *az)
 
 ad_status ad_acme_wait_authzs(struct ad_acme *a, struct ad_authz *az, size_t n, unsigned timeout_ms)
 {
-    uint64_t deadline = ad_now_ms() + timeout_ms, ours = 50;
+    uint64_t deadline = ad_now_ms() + timeout_ms, ours = 20;
+    size_t *idx = calloc(n ? n : 1, sizeof *idx);
+    ad_status rc = AD_ERR_NOMEM;
+    if (!idx)
+        return rc;
     for (;;) {
         size_t pending = 0;
         long retry_after = -1;
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(az[i].status, "valid") == 0)
-                continue;
-            struct ad_http_response r = {0};
-            json_object *j = NULL;
-            ad_status rc = post(a, "polling an authorization", az[i].url, "", false, NULL, &r, &j);
-            if (rc == AD_OK)
-                rc = authz_from_json(&az[i], j);
-            if (r.retry_after > retry_after)
-                retry_after = r.retry_after;
-            json_object_put(j);
-            ad_http_response_clear(&r);
-            if (rc != AD_OK)
-                return rc;
-            if (strcmp(az[i].status, "valid") == 0)
-                continue;
-            if (strcmp(az[i].status, "pending") != 0) {
-                show_authz_error(a, &az[i]);
-                return AD_ERR_VALIDATION;
-            }
-            pending++;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(az[i].status, "valid") != 0)
+                idx[pending++] = i;
+        if (!pending) {
+            rc = AD_OK;
+            break;
         }
-        if (!pending)
-            return AD_OK;
+        if ((rc = refresh_authzs(a, "polling the authorizations", az, idx, pending, &retry_after)) != AD_OK)
+            break;
+        size_t still = 0;
+        for (size_t k = 0; k < pending; k++) {
+            struct ad_authz *z = &az[idx[k]];
+            if (strcmp(z->status, "valid") == 0)
+                continue;
+            if (strcmp(z->status, "pending") != 0) {
+                show_authz_error(a, z);
+                rc = AD_ERR_VALIDATION;
+                goto out;
+            }
+            still++;
+        }
+        if (!still)
+            continue;
         uint64_t d = next_delay(retry_after, &ours);
         if (ad_now_ms() + d > deadline) {
-            ad_err("the CA did not finish validating %zu authorization(s) in %u s: try again later", pending,
+            ad_err("the CA did not finish validating %zu authorization(s) in %u s: try again later", still,
                    timeout_ms / 1000);
-            return AD_ERR_TIMEOUT;
+            rc = AD_ERR_TIMEOUT;
+            break;
         }
-        ad_debug("%zu authorization(s) pending: polling again in %llu ms", pending, (unsigned long long)d);
-        if (!ad_sleep_ms(d))
-            return AD_ERR_INTERRUPTED;
+        ad_debug("%zu authorization(s) pending: polling again in %llu ms", still, (unsigned long long)d);
+        if (!ad_sleep_ms(d)) {
+            rc = AD_ERR_INTERRUPTED;
+            break;
+        }
     }
+out:
+    free(idx);
+    return rc;
 }
 
 ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *o, const char *csr, unsigned timeout_ms)
@@ -571,7 +707,7 @@ ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *o, const char *cs
     ad_status rc = AD_ERR_NOMEM;
     struct ad_http_response r = {0};
     json_object *req = json_object_new_object(), *j = NULL;
-    uint64_t deadline = ad_now_ms() + timeout_ms, ours = 50;
+    uint64_t deadline = ad_now_ms() + timeout_ms, ours = 20;
     if (!req)
         goto out;
     json_object_object_add(req, "csr", json_object_new_string(csr));

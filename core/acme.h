@@ -46,8 +46,9 @@ void ad_order_clear(struct ad_order *o);
 /* Fetch every authorization of the order. AZ has o->nauthz entries. */
 ad_status ad_acme_get_authzs(struct ad_acme *a, const struct ad_order *o, struct ad_authz *az);
 void ad_authz_clear(struct ad_authz *az);
-/* Tell the CA to validate the challenge. */
-ad_status ad_acme_respond(struct ad_acme *a, const struct ad_authz *az);
+/* Tell the CA to validate the dns-01 challenge of every pending
+ * authorization among AZ[0..N), concurrently. */
+ad_status ad_acme_respond(struct ad_acme *a, struct ad_authz *az, size_t n);
 /* Poll the authorizations until each is valid; an invalid one is shown with
  * its challenge error.  TIMEOUT_MS bounds the whole wait. */
 ad_status ad_acme_wait_authzs(struct ad_acme *a, struct ad_authz *az, size_t n, unsigned timeout_ms);

@@ -28,6 +28,25 @@ void ad_http_free(struct ad_http *h);
 ad_status ad_http_request(struct ad_http *h, const char *method, const char *url, const char *ctype,
                           const char *body, const char *accept, struct ad_http_response *resp);
 void ad_http_response_clear(struct ad_http_response *resp);
+/* One request of a batch. */
+struct ad_http_req {
+    const char *method;   /* "GET", "HEAD" or "POST" */
+    const char *url;
+    const char *ctype;    /* POST content type, or NULL for application/jose+json */
+    const char *body;     /* POST body */
+    const char *accept;   /* or NULL for application/json */
+    struct ad_http_response resp; /* filled when rc is AD_OK; clear it */
+    ad_status rc;
+};
+
+/* Maximum number of requests in flight at once. */
+#define AD_HTTP_PARALLEL 8
+
+/* Run N requests concurrently (at most AD_HTTP_PARALLEL at a time, over
+ * one connection with HTTP/2 where the server speaks it).  Each request's
+ * own outcome is in its rc; the return value is AD_OK unless the batch as
+ * a whole failed (out of memory, interrupted). */
+ad_status ad_http_batch(struct ad_http *h, struct ad_http_req *reqs, size_t n);
 /* Number of requests made so far. */
 unsigned long ad_http_count(const struct ad_http *h);
 

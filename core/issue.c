@@ -346,9 +346,8 @@ static ad_status issue(struct run *r)
     if ((rc = make_records(r)) != AD_OK || (rc = present(r)) != AD_OK || (rc = propagate(r)) != AD_OK)
         goto out;
     t0 = ad_now_ms();
-    for (size_t i = 0; i < r->nauthz; i++)
-        if (strcmp(r->authz[i].status, "pending") == 0 && (rc = ad_acme_respond(r->acme, &r->authz[i])) != AD_OK)
-            goto out;
+    if ((rc = ad_acme_respond(r->acme, r->authz, r->nauthz)) != AD_OK)
+        goto out;
     if ((rc = ad_acme_wait_authzs(r->acme, r->authz, r->nauthz, AD_AUTHZ_TIMEOUT_MS)) != AD_OK)
         goto out;
     r->t[PH_VALIDATION] = ad_now_ms() - t0;

@@ -19,6 +19,7 @@ struct ad_provider {
     struct ad_host host;
     void *state;
     int initialised;
+    unsigned signals_seen; /* signals that arrived before the current cleanup */
 };
 
 static bool name_ok(const char *n)
@@ -33,6 +34,13 @@ static bool name_ok(const char *n)
 }
 
 /* As root, a plugin file or its folder that others can write is refused. */
+/* During cleanup only a further signal interrupts: the records must go. */
+static int host_interrupted(void *ctx)
+{
+    struct ad_provider *p = ctx;
+    return ad_signal_count() > p->signals_seen ? 1 : 0;
+}
+
 static ad_status check_perms(const char *path)
 {
     struct stat st;
@@ -218,6 +226,7 @@ ad_status ad_provider_init(struct ad_provider *p, const struct ad_option_value *
     p->host.add_secret = host_add_secret;
     p->host.ca_bundle = ca_bundle;
     p->host.verbosity = verbosity;
+    p->host.interrupted = host_interrupted;
     ad_status rc = pl->init(&p->host, opts, nopts, &p->state);
     if (rc != AD_OK) {
         ad_err("provider %s could not start (%s)", pl->name, rc == AD_ERR_CONFIG ? "check its options" : "see above");
@@ -229,12 +238,16 @@ ad_status ad_provider_init(struct ad_provider *p, const struct ad_option_value *
 
 ad_status ad_provider_present(struct ad_provider *p, struct ad_record *const *recs, size_t n)
 {
+    p->signals_seen = 0;
     return p->plugin->present(p->state, recs, n);
 }
 
 ad_status ad_provider_cleanup(struct ad_provider *p, struct ad_record *const *recs, size_t n)
 {
-    return p->plugin->cleanup(p->state, recs, n);
+    p->signals_seen = ad_signal_count();
+    ad_status rc = p->plugin->cleanup(p->state, recs, n);
+    p->signals_seen = 0;
+    return rc;
 }
 
 void ad_provider_help(const struct ad_provider *p, FILE *f)

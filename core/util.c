@@ -24,7 +24,13 @@ bool ad_is_interrupted(void)
 static void on_signal(int sig)
 {
     (void)sig;
-    interrupted = 1;
+    if (interrupted < 1000)
+        interrupted++;
+}
+
+unsigned ad_signal_count(void)
+{
+    return (unsigned)interrupted;
 }
 
 void ad_signals_install(void)

@@ -10,6 +10,8 @@
 uint64_t ad_now_ms(void);
 /* True once SIGINT or SIGTERM arrived (see ad_signals_install). */
 bool ad_is_interrupted(void);
+/* How many SIGINT/SIGTERM arrived so far. */
+unsigned ad_signal_count(void);
 /* Install SIGINT/SIGTERM handlers that set the interrupted flag. */
 void ad_signals_install(void);
 /* Sleep MS milliseconds, waking early when interrupted.  Returns false when interrupted. */

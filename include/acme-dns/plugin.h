@@ -125,6 +125,11 @@ struct ad_host {
     const char *ca_bundle;
     /* Verbosity: 0 quiet, 1 normal, 2 verbose (-v), 3 debug (-vv). */
     int verbosity;
+    /* Non-zero once the user asked acme-dns to stop (SIGINT/SIGTERM).  A
+     * plugin that waits (for a script, a server, a retry) should check it
+     * at least every 100 ms, give up and return AD_ERR_INTERRUPTED.
+     * cleanup() is still called afterwards and should do its work. */
+    int (*interrupted)(void *ctx);
 };
 
 /* The descriptor.  Export it with AD_PLUGIN_DECLARE. */
