@@ -636,7 +636,7 @@ bed_verify_cert() {
     sans=$(openssl x509 -in "$c/cert.pem" -noout -ext subjectAltName 2>/dev/null |
         tail -n +2 | tr ',' '\n' | sed 's/^ *//')
     for n in "$@"; do
-        printf '%s\n' "$sans" | grep -qxF "DNS:$n" ||
+        grep -qxF "DNS:$n" <<<"$sans" ||
             fail "bed_verify_cert: $c/cert.pem does not name $n (SAN: $(printf '%s ' "$sans" | tr '\n' ' '))"
     done
 }

@@ -1,0 +1,664 @@
+/*
+ * rfc2136: acme-dns provider that changes TXT records with DNS UPDATE
+ * (RFC 2136) signed with TSIG (RFC 8945), for BIND, Knot, PowerDNS and
+ * any other server that accepts dynamic updates.
+ *
+ * One UPDATE per zone carries the whole batch: additions never delete
+ * anything, deletions remove exactly our values (class NONE).  TSIG is
+ * computed here with OpenSSL's HMAC for all six algorithms.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <ldns/ldns.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "acme-dns/plugin.h"
+#include "rfc2136_key.h"
+#include "rfc2136_net.h"
+#include "rfc2136_wire.h"
+
+#define AD_RFC2136_FUDGE 300
+#define AD_RFC2136_DEFAULT_TTL 60
+#define AD_RFC2136_DEFAULT_TIMEOUT 10
+/* Largest UPDATE we build before splitting a batch in several. */
+#define AD_RFC2136_SPLIT (AD_DNS_MSG_MAX - AD_RFC2136_TSIG_ROOM - 1024)
+#define AD_RFC2136_ENV_PREFIX "ACME_DNS_RFC2136_"
+
+struct ad_rfc2136 {
+    const struct ad_host *host;
+    char server_spec[300];          /* as the user gave it, for messages */
+    struct ad_rfc2136_server server;
+    char *zone;                     /* zone option, or NULL; owned */
+    struct ad_rfc2136_key *key;     /* NULL: unsigned updates; owned */
+    uint32_t ttl;                   /* 0: the core's TTL, else 60 */
+    unsigned timeout_ms;
+};
+
+static void ad_log(const struct ad_rfc2136 *st, enum ad_log_level lvl, const char *fmt, ...)
+    AD_PRINTF(3, 4);
+static void ad_log(const struct ad_rfc2136 *st, enum ad_log_level lvl, const char *fmt, ...)
+{
+    if (st->host == NULL || st->host->log == NULL)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    st->host->log(st->host->ctx, lvl, "%s", buf);
+}
+
+/* Debug lines from the transport. */
+static void ad_net_log(void *ctx, const char *fmt, ...) AD_PRINTF(2, 3);
+static void ad_net_log(void *ctx, const char *fmt, ...)
+{
+    const struct ad_rfc2136 *st = ctx;
+    if (st->host == NULL || st->host->log == NULL || st->host->verbosity < 2)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    st->host->log(st->host->ctx, AD_LOG_DEBUG, "%s", buf);
+}
+
+static void ad_add_secret(const struct ad_rfc2136 *st, const char *secret)
+{
+    if (secret != NULL && st->host != NULL && st->host->add_secret != NULL)
+        st->host->add_secret(st->host->ctx, secret);
+}
+
+static bool ad_parse_uint(const char *s, unsigned long min, unsigned long max,
+                          unsigned long *out)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 10)
+        return false;
+    unsigned long v = 0;
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char)*p))
+            return false;
+        v = v * 10 + (unsigned long)(*p - '0');
+    }
+    if (v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static const char *ad_env(const char *suffix)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s%s", AD_RFC2136_ENV_PREFIX, suffix);
+    const char *v = getenv(name);
+    return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* Work out the TSIG key from the options and the environment. */
+static ad_status ad_setup_key(struct ad_rfc2136 *st, const struct ad_option_value *opts,
+                              size_t nopts)
+{
+    char err[512];
+    ad_status rc = AD_ERR_CONFIG;
+    const char *o_secret = ad_option_get(opts, nopts, "tsig-secret");
+    const char *o_file = ad_option_get(opts, nopts, "tsig-keyfile");
+    const char *e_secret = ad_env("TSIG_SECRET");
+    const char *e_file = ad_env("TSIG_KEYFILE");
+    const char *name = ad_option_get(opts, nopts, "tsig-name");
+    const char *alg = ad_option_get(opts, nopts, "tsig-algorithm");
+    const char *name_src = "tsig-name", *alg_src = "tsig-algorithm";
+    /* The secret as typed may turn up in messages of the core. */
+    ad_add_secret(st, o_secret);
+    ad_add_secret(st, e_secret);
+    if (name == NULL && (name = ad_env("TSIG_NAME")) != NULL)
+        name_src = AD_RFC2136_ENV_PREFIX "TSIG_NAME";
+    if (alg == NULL && (alg = ad_env("TSIG_ALGORITHM")) != NULL)
+        alg_src = AD_RFC2136_ENV_PREFIX "TSIG_ALGORITHM";
+
+    if (o_secret != NULL && o_file != NULL) {
+        ad_log(st, AD_LOG_ERROR, "give either tsig-secret or tsig-keyfile, not both");
+        return AD_ERR_CONFIG;
+    }
+    const char *secret = o_secret, *file = o_file;
+    const char *secret_src = "tsig-secret";
+    if (secret == NULL && file == NULL) {
+        if (e_secret != NULL && e_file != NULL) {
+            ad_log(st, AD_LOG_ERROR,
+                   "both " AD_RFC2136_ENV_PREFIX "TSIG_SECRET and " AD_RFC2136_ENV_PREFIX
+                   "TSIG_KEYFILE are set: unset one");
+            return AD_ERR_CONFIG;
+        }
+        secret = e_secret;
+        file = e_file;
+        secret_src = AD_RFC2136_ENV_PREFIX "TSIG_SECRET";
+    }
+    if (alg != NULL && ad_rfc2136_alg_find(alg) == NULL) {
+        ad_log(st, AD_LOG_ERROR, "unknown TSIG algorithm \"%s\" in %s: use one of %s", alg,
+               alg_src, ad_rfc2136_alg_list());
+        return AD_ERR_CONFIG;
+    }
+    if (secret == NULL && file == NULL) {
+        if (name != NULL) {
+            ad_log(st, AD_LOG_ERROR,
+                   "%s is set but there is no secret: set tsig-secret or tsig-keyfile (or "
+                   AD_RFC2136_ENV_PREFIX "TSIG_SECRET / " AD_RFC2136_ENV_PREFIX "TSIG_KEYFILE)",
+                   name_src);
+            return AD_ERR_CONFIG;
+        }
+        ad_log(st, AD_LOG_INFO, "no TSIG key given: updates are sent unsigned");
+        return AD_OK;
+    }
+    if (secret != NULL) {
+        if (name == NULL) {
+            ad_log(st, AD_LOG_ERROR,
+                   "%s needs the key name: set tsig-name (or " AD_RFC2136_ENV_PREFIX
+                   "TSIG_NAME)",
+                   secret_src);
+            return AD_ERR_CONFIG;
+        }
+        rc = ad_rfc2136_key_new(name, alg, secret, &st->key, err, sizeof err);
+        if (rc != AD_OK) {
+            ad_log(st, AD_LOG_ERROR, "%s: %s", secret_src, err);
+            return rc;
+        }
+    } else {
+        rc = ad_rfc2136_keyfile_load(file, name, &st->key, err, sizeof err);
+        if (rc != AD_OK) {
+            ad_log(st, AD_LOG_ERROR, "%s", err);
+            return rc;
+        }
+        ad_add_secret(st, st->key->secret_b64);
+        const struct ad_rfc2136_alg *a = alg ? ad_rfc2136_alg_find(alg) : NULL;
+        if (a != NULL && a != st->key->alg) {
+            ad_log(st, AD_LOG_ERROR,
+                   "%s is %s but key %s in %s uses %s: remove %s or fix the key file", alg_src,
+                   a->name, st->key->name, file, st->key->alg->name, alg_src);
+            return AD_ERR_CONFIG;
+        }
+    }
+    ad_log(st, AD_LOG_DEBUG, "TSIG key %s (%s, %zu-byte secret)", st->key->name,
+           st->key->alg->name, st->key->secret_len);
+    return AD_OK;
+}
+
+static void ad_rfc2136_fini(void *state)
+{
+    struct ad_rfc2136 *st = state;
+    if (st == NULL)
+        return;
+    ad_rfc2136_key_free(st->key);
+    free(st->zone);
+    free(st);
+}
+
+static ad_status ad_rfc2136_init(const struct ad_host *host, const struct ad_option_value *opts,
+                                 size_t nopts, void **state)
+{
+    ad_status rc = AD_ERR_NOMEM;
+    char err[512];
+    struct ad_rfc2136 *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        goto out;
+    st->host = host;
+    rc = AD_ERR_CONFIG;
+
+    const char *server = ad_option_get(opts, nopts, "server");
+    if (server == NULL) {
+        ad_log(st, AD_LOG_ERROR, "the server option is required (the primary's address)");
+        goto out;
+    }
+    snprintf(st->server_spec, sizeof st->server_spec, "%s", server);
+    rc = ad_rfc2136_server_parse(server, &st->server, err, sizeof err);
+    if (rc != AD_OK) {
+        ad_log(st, AD_LOG_ERROR, "%s", err);
+        rc = rc == AD_ERR_DNS ? AD_ERR_DNS : AD_ERR_CONFIG;
+        goto out;
+    }
+    rc = AD_ERR_CONFIG;
+    const char *zone = ad_option_get(opts, nopts, "zone");
+    if (zone != NULL) {
+        uint8_t w[256];
+        if (ad_rfc2136_name_wire(zone, w) <= 1) {
+            ad_log(st, AD_LOG_ERROR, "zone \"%s\" is not a domain name", zone);
+            goto out;
+        }
+        st->zone = strdup(zone);
+        if (st->zone == NULL) {
+            rc = AD_ERR_NOMEM;
+            goto out;
+        }
+        size_t zl = strlen(st->zone);
+        if (zl > 0 && st->zone[zl - 1] == '.')
+            st->zone[zl - 1] = '\0';
+        for (char *p = st->zone; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    }
+    unsigned long v;
+    const char *ttl = ad_option_get(opts, nopts, "ttl");
+    if (ttl != NULL) {
+        if (!ad_parse_uint(ttl, 1, 2147483647ul, &v)) {
+            ad_log(st, AD_LOG_ERROR, "ttl \"%s\" is not a number of seconds (1 or more)", ttl);
+            goto out;
+        }
+        st->ttl = (uint32_t)v;
+    }
+    st->timeout_ms = AD_RFC2136_DEFAULT_TIMEOUT * 1000u;
+    const char *timeout = ad_option_get(opts, nopts, "timeout");
+    if (timeout != NULL) {
+        if (!ad_parse_uint(timeout, 1, 3600, &v)) {
+            ad_log(st, AD_LOG_ERROR, "timeout \"%s\" is not a number of seconds (1 to 3600)",
+                   timeout);
+            goto out;
+        }
+        st->timeout_ms = (unsigned)v * 1000u;
+    }
+    rc = ad_setup_key(st, opts, nopts);
+    if (rc != AD_OK)
+        goto out;
+    ad_log(st, AD_LOG_DEBUG, "server %s (%zu address%s), zone %s, timeout %u s",
+           st->server_spec, st->server.naddrs, st->server.naddrs == 1 ? "" : "es",
+           st->zone ? st->zone : "(from the core or SOA)", st->timeout_ms / 1000);
+    *state = st;
+    st = NULL;
+    rc = AD_OK;
+out:
+    ad_rfc2136_fini(st);
+    return rc;
+}
+
+static uint16_t ad_random_id(void)
+{
+    uint8_t b[2] = { 0, 0 };
+    if (RAND_bytes(b, sizeof b) != 1) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint16_t)(ts.tv_nsec ^ (ts.tv_nsec >> 16));
+    }
+    return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+/* Send MSG to the server's addresses in turn until one answers.  On
+ * success *REPLY (caller frees) and *WHERE name the address that did. */
+static ad_status ad_send(struct ad_rfc2136 *st, const uint8_t *msg, size_t len, bool tcp,
+                         const char *what, uint8_t **reply, size_t *rlen, char *where,
+                         size_t wlen)
+{
+    ad_status rc = AD_ERR_INTERNAL;
+    char err[512] = "";
+    for (size_t i = 0; i < st->server.naddrs; i++) {
+        ad_rfc2136_addr_text(&st->server, i, where, wlen);
+        rc = ad_rfc2136_exchange(&st->server, i, msg, len, tcp, st->timeout_ms, ad_net_log, st,
+                                 reply, rlen, err, sizeof err);
+        if (rc == AD_OK)
+            return AD_OK;
+        if (i + 1 < st->server.naddrs)
+            ad_log(st, AD_LOG_WARN, "%s: %s; trying the next address", what, err);
+    }
+    if (rc != AD_ERR_TIMEOUT)
+        ad_log(st, AD_LOG_ERROR, "%s: %s", what, err);
+    else
+        ad_log(st, AD_LOG_ERROR,
+               "DNS server %s did not answer within %u s: check the server option, that the "
+               "server runs and that no firewall drops port %u (UDP and TCP)",
+               st->server_spec, st->timeout_ms / 1000, st->server.port);
+    return rc == AD_ERR_TIMEOUT ? AD_ERR_TIMEOUT : AD_ERR_PROVIDER;
+}
+
+/* Zone of NAME by asking the server for NAME's SOA.  *ZONE: caller frees. */
+static ad_status ad_find_zone(struct ad_rfc2136 *st, const char *name, char **zone)
+{
+    ad_status rc = AD_ERR_PROVIDER;
+    uint8_t *q = NULL, *reply = NULL;
+    size_t qlen = 0, rlen = 0;
+    ldns_pkt *pkt = NULL;
+    char where[80];
+    char what[300];
+    snprintf(what, sizeof what, "SOA query for %s", name);
+    rc = ad_rfc2136_build_query(ad_random_id(), name, AD_DNS_TYPE_SOA, &q, &qlen);
+    if (rc != AD_OK) {
+        ad_log(st, AD_LOG_ERROR, "record name \"%s\" is not a domain name", name);
+        goto out;
+    }
+    rc = ad_send(st, q, qlen, false, what, &reply, &rlen, where, sizeof where);
+    if (rc != AD_OK)
+        goto out;
+    rc = AD_ERR_PROVIDER;
+    if (ldns_wire2pkt(&pkt, reply, rlen) != LDNS_STATUS_OK) {
+        ad_log(st, AD_LOG_ERROR, "malformed reply from %s to the %s", where, what);
+        goto out;
+    }
+    ldns_rr_list *sections[2] = { ldns_pkt_answer(pkt), ldns_pkt_authority(pkt) };
+    ldns_pkt_rcode rcode = ldns_pkt_get_rcode(pkt);
+    for (size_t s = 0; s < 2 && (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN);
+         s++) {
+        for (size_t i = 0; i < ldns_rr_list_rr_count(sections[s]); i++) {
+            ldns_rr *rr = ldns_rr_list_rr(sections[s], i);
+            if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA)
+                continue;
+            char *owner = ldns_rdf2str(ldns_rr_owner(rr));
+            if (owner == NULL) {
+                rc = AD_ERR_NOMEM;
+                goto out;
+            }
+            size_t n = strlen(owner);
+            if (n > 1 && owner[n - 1] == '.')
+                owner[n - 1] = '\0';
+            for (char *p = owner; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+            if (ad_rfc2136_name_in_zone(name, owner)) {
+                *zone = strdup(owner);
+                LDNS_FREE(owner);
+                rc = *zone ? AD_OK : AD_ERR_NOMEM;
+                if (rc == AD_OK)
+                    ad_log(st, AD_LOG_DEBUG, "%s is in zone %s (SOA from %s)", name, *zone,
+                           where);
+                goto out;
+            }
+            LDNS_FREE(owner);
+        }
+    }
+    char nb[16];
+    ad_log(st, AD_LOG_ERROR,
+           "cannot find the zone of %s: %s answered the SOA query with %s and no SOA record: "
+           "set the zone option",
+           name, where, ad_rfc2136_rcode_name((unsigned)rcode, nb));
+out:
+    ldns_pkt_free(pkt);
+    free(q);
+    free(reply);
+    return rc;
+}
+
+/* Check REPLY to the update signed with REQ_MAC; log what is wrong. */
+static ad_status ad_check_reply(struct ad_rfc2136 *st, const uint8_t *reply, size_t rlen,
+                                const uint8_t *req_mac, size_t req_mac_len, const char *where,
+                                const char *zone, const char *first_name)
+{
+    struct ad_rfc2136_reply r;
+    char msg[600];
+    struct ad_rfc2136_why why = { where, zone, first_name, st->key ? st->key->name : NULL,
+                                  st->key ? st->key->alg->name : NULL };
+    if (ad_rfc2136_reply_parse(reply, rlen, &r) != AD_OK) {
+        ad_log(st, AD_LOG_ERROR, "malformed reply from %s to the update of zone %s", where,
+               zone);
+        return AD_ERR_PROVIDER;
+    }
+    if (r.opcode != AD_DNS_OPCODE_UPDATE) {
+        ad_log(st, AD_LOG_ERROR, "reply from %s has opcode %u, not UPDATE", where, r.opcode);
+        return AD_ERR_PROVIDER;
+    }
+    char nb[16];
+    ad_log(st, AD_LOG_DEBUG, "reply from %s: %s%s%s", where,
+           ad_rfc2136_rcode_name(r.rcode, nb), r.has_tsig ? ", signed" : ", unsigned",
+           r.has_tsig && r.error ? " with a TSIG error" : "");
+    if (st->key != NULL) {
+        if (r.has_tsig && (r.error == AD_TSIG_BADSIG || r.error == AD_TSIG_BADKEY)) {
+            /* RFC 8945 5.3.2: these come back unsigned */
+            ad_status rc = ad_rfc2136_explain(r.rcode, r.error, &why, msg, sizeof msg);
+            ad_log(st, AD_LOG_ERROR, "%s", msg);
+            return rc;
+        }
+        if (!r.has_tsig) {
+            if (r.rcode != AD_RCODE_NOERROR) {
+                ad_status rc = ad_rfc2136_explain(r.rcode, 0, &why, msg, sizeof msg);
+                ad_log(st, AD_LOG_ERROR, "%s (the reply is not signed)", msg);
+                return rc;
+            }
+            ad_log(st, AD_LOG_ERROR,
+                   "reply from %s is not signed: the update to zone %s cannot be confirmed "
+                   "(is something between us and the server rewriting DNS?)",
+                   where, zone);
+            return AD_ERR_PROVIDER;
+        }
+        enum ad_rfc2136_tsig_check c = ad_rfc2136_tsig_verify(
+            st->key, reply, rlen, &r, req_mac, req_mac_len, (uint64_t)time(NULL));
+        if (r.error != 0) {
+            ad_status rc = ad_rfc2136_explain(r.rcode, r.error, &why, msg, sizeof msg);
+            ad_log(st, AD_LOG_ERROR, "%s", msg);
+            return rc;
+        }
+        switch (c) {
+        case AD_TSIG_CHECK_OK:
+            break;
+        case AD_TSIG_CHECK_BAD_TIME:
+            ad_log(st, AD_LOG_ERROR,
+                   "reply from %s was signed at a time more than %u s away from this host's "
+                   "clock: clock skew, check both clocks (NTP)",
+                   where, r.fudge);
+            return AD_ERR_AUTH;
+        case AD_TSIG_CHECK_WRONG_KEY:
+            ad_log(st, AD_LOG_ERROR, "reply from %s is signed with key %s (%s), not ours",
+                   where, r.tsig_name, r.tsig_alg);
+            return AD_ERR_AUTH;
+        default:
+            ad_log(st, AD_LOG_ERROR,
+                   "reply from %s fails TSIG verification: the update to zone %s cannot be "
+                   "confirmed",
+                   where, zone);
+            return AD_ERR_AUTH;
+        }
+    }
+    ad_status rc = ad_rfc2136_explain(r.rcode, 0, &why, msg, sizeof msg);
+    if (rc != AD_OK)
+        ad_log(st, AD_LOG_ERROR, "%s", msg);
+    return rc;
+}
+
+/* One UPDATE for ZONE with N records. */
+static ad_status ad_update(struct ad_rfc2136 *st, const char *zone,
+                           const struct ad_rfc2136_txt *recs, size_t n, bool del)
+{
+    ad_status rc;
+    uint8_t *msg = NULL, *signed_msg = NULL, *reply = NULL;
+    size_t len = 0, slen = 0, rlen = 0;
+    uint8_t mac[64];
+    size_t mac_len = 0;
+    char where[80];
+    char what[300];
+    snprintf(what, sizeof what, "update of zone %s", zone);
+
+    rc = ad_rfc2136_build_update(ad_random_id(), zone, recs, n, del, &msg, &len);
+    if (rc != AD_OK) {
+        ad_log(st, AD_LOG_ERROR, "cannot build the update of zone %s: a name or value is "
+               "malformed or too long", zone);
+        rc = rc == AD_ERR_NOMEM ? rc : AD_ERR_PROVIDER;
+        goto out;
+    }
+    const uint8_t *send_msg = msg;
+    size_t send_len = len;
+    if (st->key != NULL) {
+        rc = ad_rfc2136_tsig_sign(st->key, msg, len, (uint64_t)time(NULL), AD_RFC2136_FUDGE,
+                                  &signed_msg, &slen, mac, &mac_len);
+        if (rc != AD_OK) {
+            ad_log(st, AD_LOG_ERROR, "cannot sign the update with %s", st->key->alg->name);
+            rc = AD_ERR_PROVIDER;
+            goto out;
+        }
+        send_msg = signed_msg;
+        send_len = slen;
+    }
+    ad_log(st, AD_LOG_DEBUG, "UPDATE zone %s: %s %zu TXT record%s (%zu bytes, %s)", zone,
+           del ? "delete" : "add", n, n == 1 ? "" : "s", send_len,
+           st->key ? st->key->alg->name : "unsigned");
+    rc = ad_send(st, send_msg, send_len, false, what, &reply, &rlen, where, sizeof where);
+    if (rc != AD_OK)
+        goto out;
+    rc = ad_check_reply(st, reply, rlen, mac, mac_len, where, zone, recs[0].name);
+out:
+    OPENSSL_cleanse(mac, sizeof mac);
+    free(msg);
+    free(signed_msg);
+    free(reply);
+    return rc;
+}
+
+#define AD_DATA_ZONE "zone="
+
+/* Zone of record R: zone option, the core's zone, the one kept in the
+ * record's data, or an SOA query.  *ZONE: caller frees. */
+static ad_status ad_record_zone(struct ad_rfc2136 *st, const struct ad_record *r, char **zone)
+{
+    const char *z = st->zone;
+    if (z == NULL && r->zone != NULL && *r->zone != '\0')
+        z = r->zone;
+    if (z == NULL && strncmp(r->data, AD_DATA_ZONE, strlen(AD_DATA_ZONE)) == 0 &&
+        memchr(r->data, '\0', sizeof r->data) != NULL)
+        z = r->data + strlen(AD_DATA_ZONE);
+    if (z != NULL && *z != '\0') {
+        *zone = strdup(z);
+        if (*zone == NULL)
+            return AD_ERR_NOMEM;
+        size_t n = strlen(*zone);
+        if (n > 1 && (*zone)[n - 1] == '.')
+            (*zone)[n - 1] = '\0';
+        return AD_OK;
+    }
+    return ad_find_zone(st, r->name, zone);
+}
+
+static ad_status ad_apply(void *state, struct ad_record *const *records, size_t count, bool del)
+{
+    struct ad_rfc2136 *st = state;
+    ad_status rc = AD_OK;
+    char **zones = NULL;
+    bool *done = NULL;
+    struct ad_rfc2136_txt *txt = NULL;
+    if (count == 0)
+        return AD_OK;
+    zones = calloc(count, sizeof *zones);
+    done = calloc(count, sizeof *done);
+    txt = calloc(count, sizeof *txt);
+    if (zones == NULL || done == NULL || txt == NULL) {
+        rc = AD_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const struct ad_record *r = records[i];
+        if (r == NULL || r->name == NULL || r->value == NULL ||
+            strlen(r->value) > AD_RFC2136_VALUE_MAX) {
+            ad_log(st, AD_LOG_ERROR, "record %zu of the batch has no name or a bad value", i);
+            rc = AD_ERR_PROVIDER;
+            goto out;
+        }
+        ad_status zr = AD_OK;
+        for (size_t j = 0; j < i && zones[i] == NULL; j++)
+            if (zones[j] != NULL && strcasecmp(records[j]->name, r->name) == 0 &&
+                (zones[i] = strdup(zones[j])) == NULL)
+                zr = AD_ERR_NOMEM;
+        if (zones[i] == NULL && zr == AD_OK)
+            zr = ad_record_zone(st, r, &zones[i]);
+        if (zr != AD_OK) {
+            if (!del) {
+                rc = zr;
+                goto out;
+            }
+            /* cleanup goes on with the other records */
+            if (rc == AD_OK)
+                rc = zr;
+            done[i] = true;
+            continue;
+        }
+        if (!ad_rfc2136_name_in_zone(r->name, zones[i])) {
+            ad_log(st, AD_LOG_ERROR, "%s is not in zone %s: set the zone option", r->name,
+                   zones[i]);
+            if (!del) {
+                rc = AD_ERR_PROVIDER;
+                goto out;
+            }
+            if (rc == AD_OK)
+                rc = AD_ERR_PROVIDER;
+            done[i] = true;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (done[i])
+            continue;
+        const char *zone = zones[i];
+        for (bool more = true; more;) {
+            /* records of ZONE not yet sent, as many as fit in one message */
+            size_t n = 0, size = AD_DNS_HDR + 260;
+            more = false;
+            for (size_t j = i; j < count; j++) {
+                if (done[j] || strcasecmp(zones[j], zone) != 0)
+                    continue;
+                uint32_t ttl = st->ttl       ? st->ttl
+                               : records[j]->ttl ? records[j]->ttl
+                                                 : AD_RFC2136_DEFAULT_TTL;
+                struct ad_rfc2136_txt t = { records[j]->name, records[j]->value, ttl };
+                size_t sz = ad_rfc2136_txt_size(&t);
+                if (n > 0 && size + sz > AD_RFC2136_SPLIT) {
+                    more = true;
+                    break;
+                }
+                txt[n++] = t;
+                size += sz;
+                done[j] = true;
+            }
+            ad_status ur = ad_update(st, zone, txt, n, del);
+            if (ur != AD_OK) {
+                if (!del) {
+                    rc = ur;
+                    goto out;
+                }
+                if (rc == AD_OK)
+                    rc = ur;
+                continue;
+            }
+            ad_log(st, AD_LOG_INFO, "%s %zu TXT record%s %s zone %s at %s",
+                   del ? "removed" : "added", n, n == 1 ? "" : "s", del ? "from" : "to", zone,
+                   st->server_spec);
+        }
+    }
+    if (!del)
+        for (size_t i = 0; i < count; i++)
+            if (zones[i] != NULL &&
+                strlen(AD_DATA_ZONE) + strlen(zones[i]) < sizeof records[i]->data)
+                snprintf(records[i]->data, sizeof records[i]->data, "%s%s", AD_DATA_ZONE,
+                         zones[i]);
+out:
+    if (zones != NULL)
+        for (size_t i = 0; i < count; i++)
+            free(zones[i]);
+    free(zones);
+    free(done);
+    free(txt);
+    return rc;
+}
+
+static ad_status ad_rfc2136_present(void *state, struct ad_record *const *records, size_t count)
+{
+    return ad_apply(state, records, count, false);
+}
+
+static ad_status ad_rfc2136_cleanup(void *state, struct ad_record *const *records, size_t count)
+{
+    return ad_apply(state, records, count, true);
+}
+
+static const struct ad_plugin_option ad_rfc2136_options[] = {
+    { "server", "primary DNS server: IP, IP:PORT, [IPv6]:PORT or host name", AD_OPT_REQUIRED },
+    { "zone", "zone to update (default: found by the core, else an SOA query to server)", 0 },
+    { "tsig-name", "TSIG key name (env ACME_DNS_RFC2136_TSIG_NAME)", 0 },
+    { "tsig-algorithm",
+      "hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256 (default), hmac-sha384 or hmac-sha512 "
+      "(env ACME_DNS_RFC2136_TSIG_ALGORITHM)",
+      0 },
+    { "tsig-secret", "TSIG secret, base64 (env ACME_DNS_RFC2136_TSIG_SECRET)", AD_OPT_SECRET },
+    { "tsig-keyfile",
+      "BIND key file from tsig-keygen or ddns-confgen (env ACME_DNS_RFC2136_TSIG_KEYFILE)", 0 },
+    { "ttl", "TTL of the TXT records in seconds (default: the core's, else 60)", 0 },
+    { "timeout", "seconds to wait for the server's answer (default 10)", 0 },
+    { NULL, NULL, 0 },
+};
+
+AD_PLUGIN_DECLARE(rfc2136, "DNS UPDATE (RFC 2136) with TSIG, for BIND, Knot and PowerDNS",
+                  ad_rfc2136_options, ad_rfc2136_init, ad_rfc2136_present, ad_rfc2136_cleanup,
+                  ad_rfc2136_fini);

@@ -1,0 +1,8 @@
+# The rfc2136 provider (plugins/rfc2136) against BIND 9, Knot and Pebble.
+ad_integration_test(integration_rfc2136_algs test_rfc2136_algs.sh 30)
+ad_integration_test(integration_rfc2136_badkey test_rfc2136_badkey.sh 31)
+ad_integration_test(integration_rfc2136_many test_rfc2136_many.sh 32)
+ad_integration_test(integration_rfc2136_cname test_rfc2136_cname.sh 33)
+ad_integration_test(integration_rfc2136_secondary test_rfc2136_secondary.sh 34)
+ad_integration_test(integration_rfc2136_secondary_timeout test_rfc2136_secondary_timeout.sh 35)
+ad_integration_test(integration_rfc2136_verbose test_rfc2136_verbose.sh 36)

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# rfc2136 provider with a primary (BIND) and a secondary (Knot) in the NS set,
+# and Pebble validating against the secondary.  The secondary is held back
+# (no transfers) until a few seconds after the records are on the primary:
+# the run must wait for it, so Pebble sees no challenge POST before the
+# release, and still succeeds.
+set -euo pipefail
+SRC=${ACME_DNS_SRC:?set ACME_DNS_SRC to the source directory}
+# shellcheck source=bed.sh
+. "$SRC/tests/integration/bed.sh"
+export BED_ID=${BED_ID:-34}
+export BED_SECONDARY=1 BED_SECONDARY_HOLD=1 BED_PEBBLE_DNS=secondary
+
+D=$(bed_tmpdir)
+bed_up "$D"
+
+bed_acme "$D" --provider rfc2136 --provider-opt "server=$DNS_SERVER" \
+    --provider-opt "tsig-keyfile=$TSIG_KEYFILE" -d example.test -d '*.example.test' -v \
+    >"$D/out.log" 2>&1 &
+acme=$!
+
+# Once both values are on the primary, hold the secondary a few seconds more,
+# then let it transfer.
+start=$SECONDS delay=0.05
+while [ "$(bed_txt "$D" _acme-challenge.example.test | wc -l)" -lt 2 ]; do
+    kill -0 "$acme" 2>/dev/null || break
+    [ $((SECONDS - start)) -lt 60 ] || fail "the records never reached the primary"
+    sleep "$delay"
+    case $delay in 0.05) delay=0.1 ;; 0.1) delay=0.2 ;; *) delay=0.5 ;; esac
+done
+kill -0 "$acme" 2>/dev/null || { cat "$D/out.log" >&2; fail "acme-dns ended before the release"; }
+assert_eq "" "$(bed_txt "$D" _acme-challenge.example.test "$DNS_SECONDARY")" \
+    "TXT on the held secondary"
+sleep 3
+release=$(date +%s)
+bed_secondary_release "$D"
+echo "secondary released at $(date -d "@$release" '+%Y/%m/%d %H:%M:%S')"
+
+rc=0
+wait "$acme" || rc=$?
+if [ "$rc" != 0 ]; then
+    tail -n 60 "$D/out.log" >&2
+    fail "acme-dns exited $rc (expected 0)"
+fi
+bed_verify_cert "$D" "$D/state/certs/example.test" example.test '*.example.test'
+
+# Pebble logs "Pebble YYYY/MM/DD HH:MM:SS POST /chalZ/ ..." (whole seconds).
+first=$(grep -m1 'POST /chalZ/' "$D/pebble.log" | awk '{print $2, $3}')
+[ -n "$first" ] || fail "Pebble's log shows no challenge POST"
+first_s=$(date -d "$first" +%s)
+echo "first challenge POST at $first"
+[ "$first_s" -ge "$release" ] ||
+    fail "the CA was asked at $first, before the secondary was released ($(date -d "@$release" '+%H:%M:%S'))"
+assert_eq "" "$(bed_txt "$D" _acme-challenge.example.test)" "TXT left on the primary"
+echo "PASS: test_rfc2136_secondary"
