@@ -1167,10 +1167,10 @@ static ad_status zone_servers(struct ad_dnscheck *dc, struct waiter *w, size_t z
             pa = NULL;
         }
         if (found == 0) {
-            ad_err("name server %s of zone %s has no address (A/AAAA)%s%s%s%s: fix its address records or the "
+            bool any = whys[0][0] || whys[1][0], both = whys[0][0] && whys[1][0];
+            ad_err("name server %s of zone %s has no address (A/AAAA)%s%s%s%s%s: fix its address records or the "
                    "zone's NS records",
-                   nsnames[k], zone, whys[0][0] || whys[1][0] ? ": " : "", whys[0], whys[0][0] && whys[1][0] ? "; " : "",
-                   whys[1]);
+                   nsnames[k], zone, any ? " (" : "", whys[0], both ? "; " : "", whys[1], any ? ")" : "");
             rc = AD_ERR_DNS;
             goto out;
         }

@@ -235,11 +235,12 @@ static ad_status present(struct run *r)
                 ad_provider_plugin(r->prov)->name);
         r->presented = true;
         rc = ad_provider_present(r->prov, r->recs + i, j - i);
-        if (rc != AD_OK) {
+        if (rc != AD_OK && rc != AD_ERR_INTERRUPTED) {
             ad_err("provider %s could not add the TXT records of zone %s", ad_provider_plugin(r->prov)->name,
                    r->recs[i]->zone ? r->recs[i]->zone : "?");
-            return rc == AD_ERR_AUTH || rc == AD_ERR_INTERRUPTED || rc == AD_ERR_NOMEM ? rc : AD_ERR_PROVIDER;
         }
+        if (rc != AD_OK)
+            return rc == AD_ERR_AUTH || rc == AD_ERR_INTERRUPTED || rc == AD_ERR_NOMEM ? rc : AD_ERR_PROVIDER;
         if (ad_is_interrupted())
             return AD_ERR_INTERRUPTED;
         i = j;
