@@ -10,7 +10,7 @@
 
 enum {
     O_SERVER = 256, O_STAGING, O_CA_BUNDLE, O_EMAIL, O_AGREE_TOS, O_STATE_DIR, O_CERT_NAME, O_KEY_TYPE,
-    O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS
+    O_ACCOUNT_KEY_TYPE, O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS
 };
 
 static const struct option longopts[] = {
@@ -24,6 +24,7 @@ static const struct option longopts[] = {
     {"state-dir", required_argument, NULL, O_STATE_DIR},
     {"cert-name", required_argument, NULL, O_CERT_NAME},
     {"key-type", required_argument, NULL, O_KEY_TYPE},
+    {"account-key-type", required_argument, NULL, O_ACCOUNT_KEY_TYPE},
     {"provider-opt", required_argument, NULL, O_PROVIDER_OPT},
     {"plugin-dir", required_argument, NULL, O_PLUGIN_DIR},
     {"dns-resolver", required_argument, NULL, O_DNS_RESOLVER},
@@ -59,6 +60,7 @@ void ad_cli_usage(FILE *f)
           "                               root, else $XDG_STATE_HOME/acme-dns)\n"
           "  --cert-name NAME             folder name under DIR/certs (default: the first domain)\n"
           "  --key-type TYPE              certificate key: ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
+          "  --account-key-type TYPE      key of a new account (ES256 with ec256, the default; RS256 with rsa*)\n"
           "  --dns-resolver ADDR[:PORT]   server for the SOA/NS/CNAME look-ups, repeatable\n"
           "                               (default: /etc/resolv.conf)\n"
           "  --propagation-timeout SECS   how long to wait for every authoritative server (default 120)\n"
@@ -252,10 +254,16 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
                 rc = AD_ERR_USAGE;
             }
             break;
+        case O_ACCOUNT_KEY_TYPE:
+            if ((cli->account_key_type = ad_key_type_parse(optarg)) < 0) {
+                ad_err("--account-key-type %s: use ec256, ec384, rsa2048, rsa3072 or rsa4096", optarg);
+                rc = AD_ERR_USAGE;
+            }
+            break;
         case O_PROVIDER_OPT: {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg) {
-                ad_err("--provider-opt %.*s...: expected KEY=VALUE", eq ? 0 : 40, optarg);
+                ad_err("--provider-opt: expected KEY=VALUE");
                 rc = AD_ERR_USAGE;
                 break;
             }

@@ -20,6 +20,7 @@ struct ad_cli {
     char *server, *ca_bundle, *email, *state_dir, *cert_name;
     bool agree_tos, staging;
     int key_type;                  /* enum ad_key_type */
+    int account_key_type;          /* enum ad_key_type, for a new account key */
     struct ad_option_value *popts; /* strings owned */
     size_t npopts;
     char **plugin_dirs;

@@ -99,7 +99,7 @@ static ad_status account(struct run *r)
     } else {
         free(pem);
         pem = NULL;
-        if ((rc = ad_key_generate(AD_KEY_EC256, &r->account_key)) != AD_OK ||
+        if ((rc = ad_key_generate((enum ad_key_type)r->cli->account_key_type, &r->account_key)) != AD_OK ||
             (rc = ad_key_to_pem(r->account_key, &pem, &len)) != AD_OK ||
             (rc = ad_store_write(keyp, pem, len, 0600)) != AD_OK)
             goto out;

@@ -75,4 +75,15 @@ rm "$D/state/accounts/"*/account.url
 bed_acme "$D" --provider hook --provider-opt "script=$NSUPDATE_HOOK" -d example.test \
     >"$D/found.log" 2>&1 || { cat "$D/found.log" >&2; fail "the run without account.url failed"; }
 assert_contains "$D/found.log" "found account"
+
+# 5. An RSA account key (RS256) and an RSA certificate key.
+bed_acme "$D" --state-dir "$D/state-rsa" --account-key-type rsa2048 --key-type rsa2048 \
+    --provider hook --provider-opt "script=$NSUPDATE_HOOK" -d rsa.example.test >"$D/rsa.log" 2>&1 ||
+    { cat "$D/rsa.log" >&2; fail "the run with RSA keys failed"; }
+grep -q 'BEGIN PRIVATE KEY' "$D/state-rsa/accounts/"*/account.key || fail "no account key"
+openssl pkey -in "$D/state-rsa/accounts/"*/account.key -noout -text | grep -q 'Private-Key: (2048 bit' ||
+    fail "the account key is not RSA 2048"
+openssl x509 -in "$D/state-rsa/certs/rsa.example.test/cert.pem" -noout -text | grep -q 'rsaEncryption' ||
+    fail "the certificate key is not RSA"
+bed_verify_cert "$D" "$D/state-rsa/certs/rsa.example.test" rsa.example.test
 echo "PASS: test_core_interrupt"

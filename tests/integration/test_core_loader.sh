@@ -33,6 +33,10 @@ run 0 --plugin-dir "$TP" --provider opts --help
 assert_contains "$D/out.log" "password"
 assert_contains "$D/out.log" "(secret)"
 
+# The example out-of-tree plugin loads and describes itself.
+run 0 --plugin-dir "$TP" --provider zonefile --help
+assert_contains "$D/out.log" "provider zonefile: Example: TXT records in a zone-file fragment"
+
 # Bad command lines: exit 2.
 run 2 --provider hook
 assert_contains "$D/out.log" "no domain"
