@@ -653,7 +653,7 @@ static void show_authz_error(struct ad_acme *a, const struct ad_authz *az)
 
 ad_status ad_acme_wait_authzs(struct ad_acme *a, struct ad_authz *az, size_t n, unsigned timeout_ms)
 {
-    uint64_t deadline = ad_now_ms() + timeout_ms, ours = 20;
+    uint64_t deadline = ad_now_ms() + timeout_ms, ours = 10;
     size_t *idx = calloc(n ? n : 1, sizeof *idx);
     ad_status rc = AD_ERR_NOMEM;
     if (!idx)
@@ -707,7 +707,7 @@ ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *o, const char *cs
     ad_status rc = AD_ERR_NOMEM;
     struct ad_http_response r = {0};
     json_object *req = json_object_new_object(), *j = NULL;
-    uint64_t deadline = ad_now_ms() + timeout_ms, ours = 20;
+    uint64_t deadline = ad_now_ms() + timeout_ms, ours = 10;
     if (!req)
         goto out;
     json_object_object_add(req, "csr", json_object_new_string(csr));

@@ -565,7 +565,14 @@ bed_run() {
     shift
     [ $# -ge 1 ] || fail "usage: bed_run DIR CMD..."
     d=$(cd "$d" && pwd)
-    unshare --mount --propagation private -- /bin/bash -c '
+    # --propagation private needs "/" to be a mount point; inside a plain chroot it is not,
+    # and there the namespace keeps the propagation it inherits (private on the machines this
+    # project is tested on, where such a chroot sits on a private root mount).
+    local prop=private
+    if ! unshare --mount --propagation private true 2>/dev/null; then
+        prop=unchanged
+    fi
+    unshare --mount --propagation "$prop" -- /bin/bash -c '
         mount --bind "$0/resolv.conf" /etc/resolv.conf || { echo "bed_run: cannot bind-mount $0/resolv.conf" >&2; exit 125; }
         exec "$@"' "$d" "$@"
 }
