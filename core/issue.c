@@ -235,6 +235,8 @@ static ad_status present(struct run *r)
                 ad_provider_plugin(r->prov)->name);
         r->presented = true;
         rc = ad_provider_present(r->prov, r->recs + i, j - i);
+        if (rc != AD_OK && ad_is_interrupted())
+            rc = AD_ERR_INTERRUPTED;
         if (rc != AD_OK && rc != AD_ERR_INTERRUPTED) {
             ad_err("provider %s could not add the TXT records of zone %s", ad_provider_plugin(r->prov)->name,
                    r->recs[i]->zone ? r->recs[i]->zone : "?");

@@ -35,7 +35,9 @@
 #   BED_NOTIFY_DELAY     BIND notify-delay in seconds (default 5)
 #   BED_NO_PEBBLE        1: do not start Pebble
 #   PEBBLE_*             exported variables reach Pebble; PEBBLE_VA_NOSLEEP defaults to 1,
-#                        PEBBLE_WFE_NONCEREJECT is left at Pebble's default (5 %) unless set
+#                        PEBBLE_AUTHZREUSE to 0 (every order needs its challenges, so every run
+#                        really presents records); PEBBLE_WFE_NONCEREJECT is left at Pebble's
+#                        default (5 %) unless set
 #
 # BED_PEBBLE_DNS=secondary makes Pebble ask the Knot secondary directly (no CNAME
 # chasing into validation.test there).
@@ -424,7 +426,7 @@ bed_up() {
         *) fail "bed_up: BED_PEBBLE_DNS must be primary or secondary (got '$BED_PEBBLE_DNS')" ;;
         esac
         _bed_pebble_files "$d" "$a1"
-        PEBBLE_VA_NOSLEEP=${PEBBLE_VA_NOSLEEP:-1} \
+        PEBBLE_VA_NOSLEEP=${PEBBLE_VA_NOSLEEP:-1} PEBBLE_AUTHZREUSE=${PEBBLE_AUTHZREUSE:-0} \
             _bed_start "$d" pebble pebble -config "$d/pebble/pebble-config.json" -dnsserver "$pdns"
         _bed_wait "$d" "pebble (https://$a1:14000/dir)" pebble \
             curl -sf --max-time 2 --cacert "$d/pebble-ca.pem" "https://$a1:14000/dir"

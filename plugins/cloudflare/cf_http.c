@@ -1,0 +1,578 @@
+#include "cf_http.h"
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cf_util.h"
+
+#define CF_LOG(h, lvl, ...) (h)->host->log((h)->host->ctx, (lvl), __VA_ARGS__)
+
+struct ad_cf_http {
+    const struct ad_host *host;  /* borrowed */
+    char *api;
+    char *ca_bundle;
+    char *user_agent;
+    struct curl_slist *headers;  /* owned; holds credentials */
+    CURLM *multi;                /* owned; its connection cache lives for the whole run */
+    unsigned seed;
+    bool degraded;  /* a request already ran out of retries: retry less from now on */
+};
+
+enum req_state { REQ_WAITING = 0, REQ_FLIGHT, REQ_DONE };
+
+struct req_priv {
+    CURL *easy;
+    char *buf;
+    size_t len, cap;
+    bool too_big;
+    long retry_after;  /* seconds, -1 when absent */
+    unsigned attempts;
+    uint64_t not_before;
+    uint64_t started;
+    enum req_state state;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* True once the user asked acme-dns to stop (host service, ABI 1.0). */
+static bool interrupted(const struct ad_cf_http *h)
+{
+    return h->host && h->host->struct_size >= sizeof(struct ad_host) && h->host->interrupted &&
+           h->host->interrupted(h->host->ctx);
+}
+
+ad_status ad_cf_http_new(const struct ad_cf_http_cfg *cfg, struct ad_cf_http **out)
+{
+    ad_status rc = AD_ERR_NOMEM;
+    struct ad_cf_http *h = calloc(1, sizeof(*h));
+    if (!h) {
+        curl_slist_free_all(cfg->headers);
+        return AD_ERR_NOMEM;
+    }
+    h->host = cfg->host;
+    h->headers = cfg->headers;
+    h->api = strdup(cfg->api);
+    h->user_agent = strdup(cfg->user_agent);
+    h->ca_bundle = cfg->ca_bundle ? strdup(cfg->ca_bundle) : NULL;
+    if (!h->api || !h->user_agent || (cfg->ca_bundle && !h->ca_bundle))
+        goto out;
+    h->multi = curl_multi_init();
+    if (!h->multi)
+        goto out;
+    if (curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)AD_CF_MAX_INFLIGHT) != CURLM_OK) {
+        rc = AD_ERR_INTERNAL;
+        goto out;
+    }
+    h->seed = (unsigned)now_ms();
+    *out = h;
+    h = NULL;
+    rc = AD_OK;
+out:
+    ad_cf_http_free(h);
+    return rc;
+}
+
+void ad_cf_http_free(struct ad_cf_http *h)
+{
+    if (!h)
+        return;
+    if (h->multi)
+        curl_multi_cleanup(h->multi);
+    for (struct curl_slist *s = h->headers; s; s = s->next)
+        explicit_bzero(s->data, strlen(s->data));
+    curl_slist_free_all(h->headers);
+    free(h->api);
+    free(h->ca_bundle);
+    free(h->user_agent);
+    free(h);
+}
+
+struct ad_cf_req *ad_cf_req_new(const char *method, char *url, char *body)
+{
+    struct ad_cf_req *r = calloc(1, sizeof(*r));
+    struct req_priv *p = calloc(1, sizeof(*p));
+    if (!r || !p || !url) {
+        free(r);
+        free(p);
+        free(url);
+        free(body);
+        return NULL;
+    }
+    r->method = method;
+    r->url = url;
+    r->body = body;
+    r->priv = p;
+    return r;
+}
+
+void ad_cf_req_free(struct ad_cf_req *r)
+{
+    if (!r)
+        return;
+    struct req_priv *p = r->priv;
+    if (p) {
+        if (p->easy)
+            curl_easy_cleanup(p->easy);
+        free(p->buf);
+        free(p);
+    }
+    if (r->json)
+        json_object_put(r->json);
+    free(r->url);
+    free(r->body);
+    free(r);
+}
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct req_priv *p = ud;
+    size_t n = size * nmemb;
+    if (p->len + n > AD_CF_MAX_BODY) {
+        p->too_big = true;
+        return 0;
+    }
+    if (p->len + n + 1 > p->cap) {
+        size_t cap = p->cap ? p->cap : 4096;
+        while (cap < p->len + n + 1)
+            cap *= 2;
+        char *nb = realloc(p->buf, cap);
+        if (!nb)
+            return 0;
+        p->buf = nb;
+        p->cap = cap;
+    }
+    memcpy(p->buf + p->len, data, n);
+    p->len += n;
+    p->buf[p->len] = '\0';
+    return n;
+}
+
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct req_priv *p = ud;
+    size_t n = size * nmemb;
+    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        p->retry_after = -1;  /* a new response begins */
+        return n;
+    }
+    static const char name[] = "retry-after:";
+    if (n > sizeof(name) - 1 && n < 200 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+        char v[200];
+        memcpy(v, data + sizeof(name) - 1, n - (sizeof(name) - 1));
+        v[n - (sizeof(name) - 1)] = '\0';
+        ad_cf_trim(v);
+        long secs = ad_cf_retry_after_secs(v);
+        if (secs < 0) {
+            const char *s = v;
+            while (*s == ' ')
+                s++;
+            time_t when = curl_getdate(s, NULL);
+            if (when != (time_t)-1) {
+                time_t now = time(NULL);
+                secs = when > now ? (long)(when - now) : 0;
+            }
+        }
+        p->retry_after = secs;
+    }
+    return n;
+}
+
+/* Path of a request's URL below the API base, for log lines. */
+static const char *short_url(const struct ad_cf_http *h, const struct ad_cf_req *r)
+{
+    size_t n = strlen(h->api);
+    return strncmp(r->url, h->api, n) == 0 && r->url[n] ? r->url + n : r->url;
+}
+
+static bool setup_easy(struct ad_cf_http *h, struct ad_cf_req *r)
+{
+    struct req_priv *p = r->priv;
+    if (!p->easy)
+        p->easy = curl_easy_init();
+    CURL *e = p->easy;
+    if (!e)
+        return false;
+#define SET(opt, val)                                   \
+    do {                                                \
+        if (curl_easy_setopt(e, opt, val) != CURLE_OK)  \
+            return false;                               \
+    } while (0)
+    SET(CURLOPT_URL, r->url);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (h->ca_bundle)
+        SET(CURLOPT_CAINFO, h->ca_bundle);
+    SET(CURLOPT_USERAGENT, h->user_agent);
+    SET(CURLOPT_HTTPHEADER, h->headers);
+    SET(CURLOPT_WRITEFUNCTION, write_cb);
+    SET(CURLOPT_WRITEDATA, (void *)p);
+    SET(CURLOPT_HEADERFUNCTION, header_cb);
+    SET(CURLOPT_HEADERDATA, (void *)p);
+    SET(CURLOPT_PRIVATE, (void *)r);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    SET(CURLOPT_TIMEOUT_MS, 30000L);
+    SET(CURLOPT_PIPEWAIT, 1L);
+    if (strcmp(r->method, "POST") == 0) {
+        SET(CURLOPT_POSTFIELDSIZE, (long)(r->body ? strlen(r->body) : 0));
+        SET(CURLOPT_POSTFIELDS, r->body ? r->body : "");
+    } else if (strcmp(r->method, "DELETE") == 0) {
+        SET(CURLOPT_CUSTOMREQUEST, "DELETE");
+    } else {
+        SET(CURLOPT_HTTPGET, 1L);
+    }
+#undef SET
+    return true;
+}
+
+static void req_fail(struct ad_cf_req *r, const char *fmt, ...) AD_PRINTF(2, 3);
+static void req_fail(struct ad_cf_req *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof(r->err), fmt, ap);
+    va_end(ap);
+    r->failed = true;
+}
+
+static bool transport_retryable(CURLcode c)
+{
+    switch (c) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void schedule(struct ad_cf_http *h, struct req_priv *p, uint64_t delay_ms)
+{
+    p->not_before = now_ms() + delay_ms;
+    p->state = REQ_WAITING;
+    p->len = 0;
+    p->too_big = false;
+    p->retry_after = -1;
+    (void)h;
+}
+
+/* Tries allowed per request: fewer once the API has failed persistently, so
+ * that cleanup after such a failure does not wait as long again. */
+static unsigned max_attempts(const struct ad_cf_http *h)
+{
+    return h->degraded ? 2 : AD_CF_MAX_ATTEMPTS;
+}
+
+/* A transfer ended with RC.  Returns true when it is scheduled again. */
+static bool finish(struct ad_cf_http *h, struct ad_cf_req *r, CURLcode rc)
+{
+    struct req_priv *p = r->priv;
+    const unsigned maxa = max_attempts(h);
+    const char *path = short_url(h, r);
+    p->attempts++;
+    h->seed = h->seed * 1103515245u + 12345u;
+    unsigned jitter = (h->seed >> 16) % 1000u;
+
+    if (rc != CURLE_OK) {
+        if (p->too_big) {
+            req_fail(r, "%s %s: the response is larger than %u bytes; is api-url a Cloudflare API?",
+                     r->method, path, AD_CF_MAX_BODY);
+            return false;
+        }
+        if (transport_retryable(rc) && p->attempts < maxa) {
+            uint64_t d = ad_cf_backoff_ms(p->attempts, jitter);
+            CF_LOG(h, AD_LOG_INFO, "%s %s: %s; retrying in %llu ms (attempt %u of %u)", r->method,
+                   path, curl_easy_strerror(rc), (unsigned long long)d, p->attempts + 1, maxa);
+            schedule(h, p, d);
+            return true;
+        }
+        const char *hint = "";
+        if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
+            hint = "; the server's TLS certificate is not trusted: give the issuing CA with "
+                   "--provider-opt ca-bundle=FILE";
+        else if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT)
+            hint = "; check api-url and the network";
+        else if (rc == CURLE_UNSUPPORTED_PROTOCOL)
+            hint = "; only https:// (or http:// on loopback) is allowed";
+        if (transport_retryable(rc))
+            h->degraded = true;
+        req_fail(r, "%s %s failed after %u attempt%s: %s%s", r->method, path, p->attempts,
+                 p->attempts == 1 ? "" : "s", curl_easy_strerror(rc), hint);
+        return false;
+    }
+
+    long code = 0;
+    curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
+    r->http = code;
+    CF_LOG(h, AD_LOG_DEBUG, "%s %s -> HTTP %ld (%llu ms, %zu bytes)", r->method, path, code,
+           (unsigned long long)(now_ms() - p->started), p->len);
+
+    if (code == 429) {
+        long ra = p->retry_after;
+        if (ra > AD_CF_RETRY_AFTER_MAX) {
+            req_fail(r, "%s %s: rate limited by Cloudflare (HTTP 429) with Retry-After %ld s "
+                        "(more than %d s): try again later",
+                     r->method, path, ra, AD_CF_RETRY_AFTER_MAX);
+            return false;
+        }
+        if (p->attempts < maxa) {
+            uint64_t d = ra >= 0 ? (uint64_t)ra * 1000u : ad_cf_backoff_ms(p->attempts, jitter);
+            CF_LOG(h, AD_LOG_WARN, "%s %s: rate limited by Cloudflare (HTTP 429); waiting %llu ms%s",
+                   r->method, path, (unsigned long long)d, ra >= 0 ? " as Retry-After asks" : "");
+            schedule(h, p, d);
+            return true;
+        }
+        h->degraded = true;
+        req_fail(r, "%s %s: still rate limited by Cloudflare (HTTP 429) after %u attempts: "
+                    "try again later",
+                 r->method, path, p->attempts);
+        return false;
+    }
+    if (code >= 500) {
+        if (p->attempts < maxa) {
+            uint64_t d = ad_cf_backoff_ms(p->attempts, jitter);
+            if (p->retry_after >= 0 && p->retry_after <= AD_CF_RETRY_AFTER_MAX)
+                d = (uint64_t)p->retry_after * 1000u;
+            CF_LOG(h, AD_LOG_INFO, "%s %s: HTTP %ld from the Cloudflare API; retrying in %llu ms "
+                                   "(attempt %u of %u)",
+                   r->method, path, code, (unsigned long long)d, p->attempts + 1, maxa);
+            schedule(h, p, d);
+            return true;
+        }
+        h->degraded = true;
+        req_fail(r, "%s %s: the Cloudflare API answered HTTP %ld %u times in a row; it may be "
+                    "having trouble (see https://www.cloudflarestatus.com): try again later",
+                 r->method, path, code, p->attempts);
+        return false;
+    }
+
+    if (p->len == 0) {
+        req_fail(r, "%s %s: empty response (HTTP %ld); is api-url a Cloudflare API?", r->method,
+                 path, code);
+        return false;
+    }
+    struct json_tokener *tok = json_tokener_new_ex(32);
+    if (!tok) {
+        req_fail(r, "out of memory");
+        return false;
+    }
+    struct json_object *j = json_tokener_parse_ex(tok, p->buf, (int)p->len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    json_tokener_free(tok);
+    struct json_object *s = NULL;
+    if (!j || jerr != json_tokener_success || !json_object_is_type(j, json_type_object) ||
+        !json_object_object_get_ex(j, "success", &s) || !json_object_is_type(s, json_type_boolean)) {
+        if (j)
+            json_object_put(j);
+        req_fail(r, "%s %s: malformed response (HTTP %ld): not a Cloudflare API JSON envelope; "
+                    "is api-url right?",
+                 r->method, path, code);
+        return false;
+    }
+    r->json = j;
+    return false;
+}
+
+void ad_cf_http_run(struct ad_cf_http *h, struct ad_cf_req *const *reqs, size_t n)
+{
+    size_t done = 0, inflight = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct req_priv *p = reqs[i]->priv;
+        p->state = REQ_WAITING;
+        p->attempts = 0;
+        p->not_before = 0;
+        p->retry_after = -1;
+        reqs[i]->failed = false;
+        reqs[i]->err[0] = '\0';
+        if (reqs[i]->json) {
+            json_object_put(reqs[i]->json);
+            reqs[i]->json = NULL;
+        }
+    }
+    while (done < n) {
+        uint64_t now = now_ms();
+        uint64_t wake = UINT64_MAX;
+        for (size_t i = 0; i < n && inflight < AD_CF_MAX_INFLIGHT; i++) {
+            struct ad_cf_req *r = reqs[i];
+            struct req_priv *p = r->priv;
+            if (p->state != REQ_WAITING)
+                continue;
+            if (p->not_before > now) {
+                if (p->not_before < wake)
+                    wake = p->not_before;
+                continue;
+            }
+            p->len = 0;
+            p->too_big = false;
+            p->retry_after = -1;
+            p->started = now;
+            if (!setup_easy(h, r) || curl_multi_add_handle(h->multi, p->easy) != CURLM_OK) {
+                req_fail(r, "%s %s: could not set up the HTTP request", r->method, short_url(h, r));
+                p->state = REQ_DONE;
+                done++;
+                continue;
+            }
+            p->state = REQ_FLIGHT;
+            inflight++;
+        }
+        if (done == n)
+            break;
+        int running = 0;
+        if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+            break;
+        CURLMsg *m;
+        int q;
+        while ((m = curl_multi_info_read(h->multi, &q))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            struct ad_cf_req *r = NULL;
+            CURL *e = m->easy_handle;
+            CURLcode res = m->data.result;
+            curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
+            curl_multi_remove_handle(h->multi, e);
+            inflight--;
+            if (!r)
+                continue;
+            if (!finish(h, r, res)) {
+                ((struct req_priv *)r->priv)->state = REQ_DONE;
+                done++;
+            }
+        }
+        if (done == n)
+            break;
+        if (interrupted(h))
+            break;
+        int timeout = 100; /* wake at least this often to notice an interrupt */
+        now = now_ms();
+        if (wake != UINT64_MAX) {
+            uint64_t d = wake > now ? wake - now : 0;
+            if (d < (uint64_t)timeout)
+                timeout = (int)d;
+        }
+        for (size_t i = 0; i < n; i++) {
+            struct req_priv *p = reqs[i]->priv;
+            if (p->state == REQ_WAITING && inflight < AD_CF_MAX_INFLIGHT) {
+                uint64_t d = p->not_before > now ? p->not_before - now : 0;
+                if (d < (uint64_t)timeout)
+                    timeout = (int)d;
+            }
+        }
+        if (timeout > 0 && curl_multi_poll(h->multi, NULL, 0, timeout, NULL) != CURLM_OK)
+            break;
+    }
+    /* Anything still open after an interrupt or a multi error ends as a failure. */
+    bool stop = interrupted(h);
+    for (size_t i = 0; i < n; i++) {
+        struct req_priv *p = reqs[i]->priv;
+        if (p->state == REQ_FLIGHT)
+            curl_multi_remove_handle(h->multi, p->easy);
+        if (p->state != REQ_DONE) {
+            req_fail(reqs[i], "%s %s: %s", reqs[i]->method, short_url(h, reqs[i]),
+                     stop ? "interrupted" : "internal HTTP engine error");
+            p->state = REQ_DONE;
+        }
+    }
+}
+
+bool ad_cf_env_success(struct json_object *env)
+{
+    struct json_object *s;
+    return env && json_object_object_get_ex(env, "success", &s) &&
+           json_object_is_type(s, json_type_boolean) && json_object_get_boolean(s);
+}
+
+static bool array_has_code(struct json_object *arr, int code, int depth)
+{
+    if (!arr || !json_object_is_type(arr, json_type_array) || depth > 3)
+        return false;
+    size_t n = json_object_array_length(arr);
+    for (size_t i = 0; i < n && i < 32; i++) {
+        struct json_object *e = json_object_array_get_idx(arr, i), *c, *chain;
+        if (!e || !json_object_is_type(e, json_type_object))
+            continue;
+        if (json_object_object_get_ex(e, "code", &c) && json_object_is_type(c, json_type_int) &&
+            json_object_get_int(c) == code)
+            return true;
+        if (json_object_object_get_ex(e, "error_chain", &chain) &&
+            array_has_code(chain, code, depth + 1))
+            return true;
+    }
+    return false;
+}
+
+bool ad_cf_env_has_code(struct json_object *env, int code)
+{
+    struct json_object *errs;
+    return env && json_object_object_get_ex(env, "errors", &errs) && array_has_code(errs, code, 0);
+}
+
+static void append(char *buf, size_t len, size_t *used, const char *s)
+{
+    size_t n = strlen(s);
+    if (*used + 1 >= len)
+        return;
+    if (n > len - 1 - *used)
+        n = len - 1 - *used;
+    memcpy(buf + *used, s, n);
+    *used += n;
+    buf[*used] = '\0';
+}
+
+static void errors_text(struct json_object *arr, char *buf, size_t len, size_t *used, int depth)
+{
+    if (!arr || !json_object_is_type(arr, json_type_array) || depth > 2)
+        return;
+    size_t n = json_object_array_length(arr);
+    for (size_t i = 0; i < n && i < 8; i++) {
+        struct json_object *e = json_object_array_get_idx(arr, i), *c, *m, *chain;
+        if (!e || !json_object_is_type(e, json_type_object))
+            continue;
+        char item[200], msg[160];
+        msg[0] = '\0';
+        if (json_object_object_get_ex(e, "message", &m) && json_object_is_type(m, json_type_string))
+            ad_cf_sanitize(msg, sizeof(msg), json_object_get_string(m));
+        long code = 0;
+        if (json_object_object_get_ex(e, "code", &c) && json_object_is_type(c, json_type_int))
+            code = (long)json_object_get_int64(c);
+        snprintf(item, sizeof(item), "%s[%ld] %s", i ? "; " : "", code, msg);
+        append(buf, len, used, item);
+        if (json_object_object_get_ex(e, "error_chain", &chain) &&
+            json_object_is_type(chain, json_type_array) && json_object_array_length(chain) > 0) {
+            append(buf, len, used, " (");
+            errors_text(chain, buf, len, used, depth + 1);
+            append(buf, len, used, ")");
+        }
+    }
+}
+
+void ad_cf_env_errors(struct json_object *env, char *buf, size_t len)
+{
+    size_t used = 0;
+    struct json_object *errs;
+    if (!len)
+        return;
+    buf[0] = '\0';
+    if (env && json_object_object_get_ex(env, "errors", &errs))
+        errors_text(errs, buf, len, &used, 0);
+    if (!buf[0])
+        snprintf(buf, len, "no error details given");
+}
