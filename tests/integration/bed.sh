@@ -376,8 +376,11 @@ bed_up() {
     : >"$d/addrs"
     for a in "$a1" "$a2" "$a3"; do
         if ! ip -4 -o addr show dev lo | grep -qF " $a/"; then
-            ip addr add "$a/32" dev lo || fail "bed_up: cannot add $a to lo (needs CAP_NET_ADMIN)"
-            echo "$a" >>"$d/addrs"
+            if ip addr add "$a/32" dev lo 2>"$d/ip.err"; then
+                echo "$a" >>"$d/addrs"
+            elif ! ip -4 -o addr show dev lo | grep -qF " $a/"; then
+                fail "bed_up: cannot add $a to lo: $(cat "$d/ip.err") (needs CAP_NET_ADMIN)"
+            fi
         fi
     done
 
