@@ -190,7 +190,9 @@ static ad_status make_records(struct run *r)
         }
         if (strcmp(target, rec->name) != 0)
             ad_info("%s is a CNAME: the record goes to %s", rec->name, target);
-        if (!(rec->name = own(r, target)) || !(rec->zone = own(r, zone))) {
+        rec->name = own(r, target);
+        rec->zone = own(r, zone);
+        if (!rec->name || !rec->zone) {
             rc = AD_ERR_NOMEM;
             goto out;
         }
