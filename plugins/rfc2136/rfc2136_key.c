@@ -135,9 +135,7 @@ ad_status ad_rfc2136_key_name(const char *name, char *out)
     return AD_OK;
 }
 
-static void ad_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void ad_seterr(char *err, size_t errlen, const char *fmt, ...)
+void ad_rfc2136_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err == NULL || errlen == 0)
         return;
@@ -152,12 +150,12 @@ static ad_status ad_key_fill(struct ad_rfc2136_key *k, const char *name,
                              size_t errlen, const char *where)
 {
     if (ad_rfc2136_key_name(name, k->name) != AD_OK) {
-        ad_seterr(err, errlen, "%sTSIG key name \"%s\" is not a valid domain name", where, name);
+        ad_rfc2136_seterr(err, errlen, "%sTSIG key name \"%s\" is not a valid domain name", where, name);
         return AD_ERR_CONFIG;
     }
     k->alg = alg;
     if (ad_rfc2136_b64_decode(secret, k->secret, sizeof k->secret, &k->secret_len) != AD_OK) {
-        ad_seterr(err, errlen, "%sTSIG secret of key %s is not valid base64 (at most %d bytes)",
+        ad_rfc2136_seterr(err, errlen, "%sTSIG secret of key %s is not valid base64 (at most %d bytes)",
                   where, k->name, AD_RFC2136_SECRET_MAX);
         return AD_ERR_CONFIG;
     }
@@ -174,7 +172,7 @@ ad_status ad_rfc2136_key_new(const char *name, const char *algorithm, const char
     struct ad_rfc2136_key *k = NULL;
     const struct ad_rfc2136_alg *alg = ad_rfc2136_alg_find(algorithm ? algorithm : "hmac-sha256");
     if (alg == NULL) {
-        ad_seterr(err, errlen, "unknown TSIG algorithm \"%s\": use one of %s", algorithm,
+        ad_rfc2136_seterr(err, errlen, "unknown TSIG algorithm \"%s\": use one of %s", algorithm,
                   ad_rfc2136_alg_list());
         goto out;
     }
@@ -316,11 +314,11 @@ ad_status ad_rfc2136_keyfile_parse(const char *source, const char *text, size_t 
     const char *src = source ? source : "key file";
 
     if (want_name != NULL && ad_rfc2136_key_name(want_name, want) != AD_OK) {
-        ad_seterr(err, errlen, "TSIG key name \"%s\" is not a valid domain name", want_name);
+        ad_rfc2136_seterr(err, errlen, "TSIG key name \"%s\" is not a valid domain name", want_name);
         goto out;
     }
     if (len > AD_RFC2136_KEYFILE_MAX) {
-        ad_seterr(err, errlen, "%s is larger than %d bytes: it is not a key file", src,
+        ad_rfc2136_seterr(err, errlen, "%s is larger than %d bytes: it is not a key file", src,
                   AD_RFC2136_KEYFILE_MAX);
         goto out;
     }
@@ -337,9 +335,9 @@ ad_status ad_rfc2136_keyfile_parse(const char *source, const char *text, size_t 
     do {                                                                                \
         if (!(cond)) {                                                                  \
             if (lx->tok == AD_T_ERR)                                                    \
-                ad_seterr(err, errlen, "%s line %u: %s", src, lx->tok_line, lx->err);   \
+                ad_rfc2136_seterr(err, errlen, "%s line %u: %s", src, lx->tok_line, lx->err);   \
             else                                                                        \
-                ad_seterr(err, errlen, __VA_ARGS__);                                    \
+                ad_rfc2136_seterr(err, errlen, __VA_ARGS__);                                    \
             goto out;                                                                   \
         }                                                                               \
     } while (0)
@@ -449,7 +447,7 @@ ad_status ad_rfc2136_keyfile_parse(const char *source, const char *text, size_t 
             goto out;
         rc = AD_ERR_CONFIG;
         if (found != NULL) {
-            ad_seterr(err, errlen,
+            ad_rfc2136_seterr(err, errlen,
                       want_name ? "%s holds key \"%s\" twice"
                                 : "%s holds more than one key (\"%s\", ...): set tsig-name",
                       src, want_name ? want : first);
@@ -461,9 +459,9 @@ ad_status ad_rfc2136_keyfile_parse(const char *source, const char *text, size_t 
 #undef AD_EXPECT
     if (found == NULL) {
         if (nkeys == 0)
-            ad_seterr(err, errlen, "%s holds no key statement: write it with tsig-keygen", src);
+            ad_rfc2136_seterr(err, errlen, "%s holds no key statement: write it with tsig-keygen", src);
         else
-            ad_seterr(err, errlen, "%s holds no key named \"%s\"", src, want);
+            ad_rfc2136_seterr(err, errlen, "%s holds no key named \"%s\"", src, want);
         goto out;
     }
     *out = found;
@@ -487,12 +485,12 @@ ad_status ad_rfc2136_keyfile_load(const char *path, const char *want_name,
     size_t len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        ad_seterr(err, errlen, "cannot open TSIG key file %s: %s", path, strerror(errno));
+        ad_rfc2136_seterr(err, errlen, "cannot open TSIG key file %s: %s", path, strerror(errno));
         goto out;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ad_seterr(err, errlen, "TSIG key file %s is not a regular file", path);
+        ad_rfc2136_seterr(err, errlen, "TSIG key file %s is not a regular file", path);
         goto out;
     }
     buf = malloc(AD_RFC2136_KEYFILE_MAX + 1);
@@ -505,7 +503,7 @@ ad_status ad_rfc2136_keyfile_load(const char *path, const char *want_name,
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            ad_seterr(err, errlen, "cannot read TSIG key file %s: %s", path, strerror(errno));
+            ad_rfc2136_seterr(err, errlen, "cannot read TSIG key file %s: %s", path, strerror(errno));
             goto out;
         }
         if (r == 0)

@@ -64,4 +64,7 @@ ad_status ad_rfc2136_keyfile_load(const char *path, const char *want_name,
 ad_status ad_rfc2136_key_new(const char *name, const char *algorithm, const char *secret,
                              struct ad_rfc2136_key **out, char *err, size_t errlen);
 
+/* Format an error message into ERR (ERRLEN bytes; nothing when ERR is NULL). */
+void ad_rfc2136_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -16,18 +16,6 @@
 
 #include "rfc2136_wire.h"
 
-static void ad_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void ad_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static bool ad_parse_port(const char *s, unsigned *port)
 {
     if (*s == '\0' || strlen(s) > 5)
@@ -82,7 +70,7 @@ ad_status ad_rfc2136_server_split(const char *spec, char *host, size_t hostlen, 
             goto bad;
     return AD_OK;
 bad:
-    ad_seterr(err, errlen,
+    ad_rfc2136_seterr(err, errlen,
               "server \"%.200s\" is not an address: use IP, IP:PORT, [IPv6]:PORT or a host name",
               spec);
     return AD_ERR_CONFIG;
@@ -109,7 +97,7 @@ ad_status ad_rfc2136_server_parse(const char *spec, struct ad_rfc2136_server *ou
         gai = getaddrinfo(out->host, portstr, &hints, &res);
     }
     if (gai != 0) {
-        ad_seterr(err, errlen, "cannot find the address of server %s: %s", out->host,
+        ad_rfc2136_seterr(err, errlen, "cannot find the address of server %s: %s", out->host,
                   gai_strerror(gai));
         return AD_ERR_DNS;
     }
@@ -122,7 +110,7 @@ ad_status ad_rfc2136_server_parse(const char *spec, struct ad_rfc2136_server *ou
     }
     freeaddrinfo(res);
     if (out->naddrs == 0) {
-        ad_seterr(err, errlen, "server %s has no usable address", out->host);
+        ad_rfc2136_seterr(err, errlen, "server %s has no usable address", out->host);
         return AD_ERR_DNS;
     }
     return AD_OK;
@@ -191,7 +179,7 @@ static ad_status ad_exchange_udp(const struct ad_rfc2136_server *s, size_t i, co
     uint8_t *buf = NULL;
     int fd = ad_socket(s->addrs[i].ss_family, SOCK_DGRAM);
     if (fd < 0 || connect(fd, (const struct sockaddr *)&s->addrs[i], s->lens[i]) != 0) {
-        ad_seterr(err, errlen, "cannot reach DNS server %s over UDP: %s", where,
+        ad_rfc2136_seterr(err, errlen, "cannot reach DNS server %s over UDP: %s", where,
                   strerror(errno));
         goto out;
     }
@@ -208,7 +196,7 @@ static ad_status ad_exchange_udp(const struct ad_rfc2136_server *s, size_t i, co
         if (log)
             log(log_ctx, "sending %zu bytes to %s over UDP (attempt %u)", qlen, where, attempt);
         if (send(fd, q, qlen, 0) < 0 && errno != EINTR) {
-            ad_seterr(err, errlen, "cannot send to DNS server %s over UDP: %s", where,
+            ad_rfc2136_seterr(err, errlen, "cannot send to DNS server %s over UDP: %s", where,
                       strerror(errno));
             goto out;
         }
@@ -222,14 +210,14 @@ static ad_status ad_exchange_udp(const struct ad_rfc2136_server *s, size_t i, co
             if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 continue;
             if (n < 0 && errno == ECONNREFUSED) {
-                ad_seterr(err, errlen,
+                ad_rfc2136_seterr(err, errlen,
                           "DNS server %s refused the UDP packet: nothing listens on port %u "
                           "there (is the server running?)",
                           where, s->port);
                 goto out;
             }
             if (n < 0) {
-                ad_seterr(err, errlen, "no answer from DNS server %s over UDP: %s", where,
+                ad_rfc2136_seterr(err, errlen, "no answer from DNS server %s over UDP: %s", where,
                           strerror(errno));
                 goto out;
             }
@@ -247,7 +235,7 @@ static ad_status ad_exchange_udp(const struct ad_rfc2136_server *s, size_t i, co
         }
     }
     rc = AD_ERR_TIMEOUT;
-    ad_seterr(err, errlen, "DNS server %s did not answer", where);
+    ad_rfc2136_seterr(err, errlen, "DNS server %s did not answer", where);
 out:
     free(buf);
     if (fd >= 0)
@@ -285,14 +273,14 @@ static ad_status ad_exchange_tcp(const struct ad_rfc2136_server *s, size_t i, co
     uint8_t *out = NULL, *buf = NULL;
     int fd = ad_socket(s->addrs[i].ss_family, SOCK_STREAM);
     if (fd < 0) {
-        ad_seterr(err, errlen, "cannot open a TCP socket: %s", strerror(errno));
+        ad_rfc2136_seterr(err, errlen, "cannot open a TCP socket: %s", strerror(errno));
         goto out;
     }
     if (log)
         log(log_ctx, "sending %zu bytes to %s over TCP", qlen, where);
     if (connect(fd, (const struct sockaddr *)&s->addrs[i], s->lens[i]) != 0 &&
         errno != EINPROGRESS) {
-        ad_seterr(err, errlen, "cannot connect to DNS server %s over TCP: %s", where,
+        ad_rfc2136_seterr(err, errlen, "cannot connect to DNS server %s over TCP: %s", where,
                   strerror(errno));
         goto out;
     }
@@ -301,11 +289,11 @@ static ad_status ad_exchange_tcp(const struct ad_rfc2136_server *s, size_t i, co
     socklen_t sl = sizeof soerr;
     if (w == 0) {
         rc = AD_ERR_TIMEOUT;
-        ad_seterr(err, errlen, "DNS server %s did not accept a TCP connection", where);
+        ad_rfc2136_seterr(err, errlen, "DNS server %s did not accept a TCP connection", where);
         goto out;
     }
     if (w < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
-        ad_seterr(err, errlen, "cannot connect to DNS server %s over TCP: %s", where,
+        ad_rfc2136_seterr(err, errlen, "cannot connect to DNS server %s over TCP: %s", where,
                   strerror(soerr ? soerr : errno));
         goto out;
     }
@@ -326,22 +314,22 @@ static ad_status ad_exchange_tcp(const struct ad_rfc2136_server *s, size_t i, co
     if (rc == AD_OK)
         rc = n < AD_DNS_HDR ? AD_ERR_PROTOCOL : ad_io_all(fd, buf, n, false, deadline);
     if (rc == AD_ERR_TIMEOUT) {
-        ad_seterr(err, errlen, "DNS server %s did not answer over TCP", where);
+        ad_rfc2136_seterr(err, errlen, "DNS server %s did not answer over TCP", where);
         goto out;
     }
     if (rc == AD_ERR_PROTOCOL) {
-        ad_seterr(err, errlen, "DNS server %s closed the TCP connection without a reply",
+        ad_rfc2136_seterr(err, errlen, "DNS server %s closed the TCP connection without a reply",
                   where);
         goto out;
     }
     if (rc != AD_OK) {
-        ad_seterr(err, errlen, "TCP exchange with DNS server %s failed: %s", where,
+        ad_rfc2136_seterr(err, errlen, "TCP exchange with DNS server %s failed: %s", where,
                   strerror(errno));
         goto out;
     }
     if (!ad_is_reply(q, buf, n)) {
         rc = AD_ERR_PROTOCOL;
-        ad_seterr(err, errlen, "DNS server %s sent a reply with the wrong ID over TCP", where);
+        ad_rfc2136_seterr(err, errlen, "DNS server %s sent a reply with the wrong ID over TCP", where);
         goto out;
     }
     *reply = buf;
