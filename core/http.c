@@ -252,7 +252,7 @@ ad_status ad_http_batch(struct ad_http *h, struct ad_http_req *reqs, size_t n)
         reqs[i].rc = AD_ERR_INTERNAL;
         if (strncmp(reqs[i].url, "https://", 8) != 0) {
             ad_err("refusing to talk to %s: the ACME server must be an https:// URL", reqs[i].url);
-            reqs[i].rc = AD_ERR_PROTOCOL;
+            reqs[i].rc = AD_ERR_USAGE;
         }
     }
     while (next < n || running) {
@@ -260,7 +260,7 @@ ad_status ad_http_batch(struct ad_http *h, struct ad_http_req *reqs, size_t n)
         for (size_t k = 0; k < AD_HTTP_PARALLEL && next < n && rc == AD_OK; k++) {
             if (busy[k])
                 continue;
-            while (next < n && reqs[next].rc == AD_ERR_PROTOCOL)
+            while (next < n && reqs[next].rc == AD_ERR_USAGE)
                 next++;
             if (next >= n)
                 break;
@@ -333,8 +333,6 @@ ad_status ad_http_request(struct ad_http *h, const char *method, const char *url
     ad_status rc = ad_http_batch(h, &q, 1);
     if (rc == AD_OK)
         rc = q.rc;
-    if (rc == AD_ERR_PROTOCOL && strncmp(url, "https://", 8) != 0)
-        rc = AD_ERR_USAGE;
     *resp = q.resp;
     if (rc != AD_OK)
         ad_http_response_clear(resp);

@@ -30,6 +30,7 @@ struct run {
     const char *state_dir;
     struct ad_provider *prov;
     struct ad_http *http;
+    struct ad_dnscheck *dc;  /* look-ups and the propagation check */
     struct ad_acme *acme;
     EVP_PKEY *account_key, *cert_key;
     char *thumbprint;
@@ -135,7 +136,6 @@ out:
 /* One record per authorization that still needs validating. */
 static ad_status make_records(struct run *r)
 {
-    struct ad_dnscheck *dc = NULL;
     ad_status rc = AD_ERR_NOMEM;
     uint64_t t0 = ad_now_ms();
     if (!(r->recs = calloc(r->nauthz ? r->nauthz : 1, sizeof *r->recs)))
@@ -169,7 +169,7 @@ static ad_status make_records(struct run *r)
     }
     if (r->nrecs == 0)
         return AD_OK;
-    if ((rc = ad_dnscheck_new((const char *const *)r->cli->resolvers, r->cli->nresolvers, &dc)) != AD_OK)
+    if ((rc = ad_dnscheck_new((const char *const *)r->cli->resolvers, r->cli->nresolvers, &r->dc)) != AD_OK)
         goto out;
     for (size_t i = 0; i < r->nrecs; i++) {
         struct ad_record *rec = r->recs[i];
@@ -181,7 +181,7 @@ static ad_status make_records(struct run *r)
                 rec->zone = r->recs[j]->zone;
                 goto next;
             }
-        rc = ad_dnscheck_locate(dc, rec->name, &target, &zone);
+        rc = ad_dnscheck_locate(r->dc, rec->name, &target, &zone);
         if (rc != AD_OK) {
             if (rc == AD_ERR_INTERRUPTED || !r->cli->skip_propagation)
                 goto out;
@@ -201,7 +201,6 @@ static ad_status make_records(struct run *r)
     rc = AD_OK;
 out:
     r->t[PH_LOCATE] = ad_now_ms() - t0;
-    ad_dnscheck_free(dc);
     return rc;
 }
 
@@ -256,11 +255,10 @@ static ad_status present(struct run *r)
 static ad_status propagate(struct run *r)
 {
     ad_status rc;
-    struct ad_dnscheck *dc = NULL;
     struct ad_dnscheck_item *items = NULL;
     size_t n = 0;
     uint64_t t0 = ad_now_ms();
-    if (r->cli->skip_propagation || r->nrecs == 0)
+    if (r->cli->skip_propagation || r->nrecs == 0 || !r->dc)
         return AD_OK;
     if (!(items = calloc(r->nrecs, sizeof *items)))
         return AD_ERR_NOMEM;
@@ -272,9 +270,7 @@ static ad_status propagate(struct run *r)
         items[n].value = r->recs[i]->value;
         n++;
     }
-    if ((rc = ad_dnscheck_new((const char *const *)r->cli->resolvers, r->cli->nresolvers, &dc)) == AD_OK)
-        rc = ad_dnscheck_wait(dc, items, n, 53, r->cli->propagation_timeout * 1000u);
-    ad_dnscheck_free(dc);
+    rc = ad_dnscheck_wait(r->dc, items, n, 53, r->cli->propagation_timeout * 1000u);
     free(items);
     r->t[PH_PROPAGATION] = ad_now_ms() - t0;
     return rc;
@@ -375,9 +371,7 @@ out:
     free(pem);
     free(cert);
     free(chain);
-    if (rc == AD_OK || ad_is_interrupted())
-        return ad_is_interrupted() ? AD_ERR_INTERRUPTED : rc;
-    return rc;
+    return rc != AD_OK && ad_is_interrupted() ? AD_ERR_INTERRUPTED : rc;
 }
 
 static ad_status cleanup(struct run *r)
@@ -470,6 +464,7 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, struct a
     free(r.thumbprint);
     ad_acme_free(r.acme);
     ad_http_free(r.http);
+    ad_dnscheck_free(r.dc);
     EVP_PKEY_free(r.account_key);
     EVP_PKEY_free(r.cert_key);
     return rc;
