@@ -42,8 +42,25 @@ struct run {
     char **owned;            /* strings the records point to */
     size_t nowned;
     bool presented;          /* present() was called for at least one batch */
-    uint64_t t[PH_COUNT];
+    uint64_t t[PH_COUNT];    /* wall ms per phase */
+    uint64_t cpu[PH_COUNT];  /* CPU us (user + sys) per phase */
 };
+
+/* A phase's start: wall clock and the process's CPU time. */
+struct mark {
+    uint64_t wall_ms, cpu_us;
+};
+
+static struct mark mark(void)
+{
+    return (struct mark){ad_now_ms(), ad_cpu_us()};
+}
+
+static void since(struct run *r, enum phase ph, struct mark m)
+{
+    r->t[ph] = ad_now_ms() - m.wall_ms;
+    r->cpu[ph] = ad_cpu_us() - m.cpu_us;
+}
 
 static const char *own(struct run *r, char *s)
 {
@@ -137,7 +154,7 @@ out:
 static ad_status make_records(struct run *r)
 {
     ad_status rc = AD_ERR_NOMEM;
-    uint64_t t0 = ad_now_ms();
+    struct mark t0 = mark();
     if (!(r->recs = calloc(r->nauthz ? r->nauthz : 1, sizeof *r->recs)))
         return AD_ERR_NOMEM;
     for (size_t i = 0; i < r->nauthz; i++) {
@@ -200,7 +217,7 @@ static ad_status make_records(struct run *r)
     }
     rc = AD_OK;
 out:
-    r->t[PH_LOCATE] = ad_now_ms() - t0;
+    since(r, PH_LOCATE, t0);
     return rc;
 }
 
@@ -218,7 +235,7 @@ static ad_status save_journal(struct run *r)
 static ad_status present(struct run *r)
 {
     ad_status rc;
-    uint64_t t0 = ad_now_ms();
+    struct mark t0 = mark();
     /* Sort by zone so that each zone's records are adjacent (insertion sort: n is small). */
     for (size_t i = 1; i < r->nrecs; i++)
         for (size_t j = i; j > 0 && zone_cmp(r->recs[j - 1], r->recs[j]) > 0; j--) {
@@ -248,7 +265,7 @@ static ad_status present(struct run *r)
             return AD_ERR_INTERRUPTED;
         i = j;
     }
-    r->t[PH_UPDATE] = ad_now_ms() - t0;
+    since(r, PH_UPDATE, t0);
     return save_journal(r); /* now with the provider's per-record data */
 }
 
@@ -257,7 +274,7 @@ static ad_status propagate(struct run *r)
     ad_status rc;
     struct ad_dnscheck_item *items = NULL;
     size_t n = 0;
-    uint64_t t0 = ad_now_ms();
+    struct mark t0 = mark();
     if (r->cli->skip_propagation || r->nrecs == 0 || !r->dc)
         return AD_OK;
     if (!(items = calloc(r->nrecs, sizeof *items)))
@@ -272,7 +289,7 @@ static ad_status propagate(struct run *r)
     }
     rc = ad_dnscheck_wait(r->dc, items, n, 53, r->cli->propagation_timeout * 1000u);
     free(items);
-    r->t[PH_PROPAGATION] = ad_now_ms() - t0;
+    since(r, PH_PROPAGATION, t0);
     return rc;
 }
 
@@ -323,19 +340,19 @@ out:
 static ad_status issue(struct run *r)
 {
     ad_status rc;
-    uint64_t t0 = ad_now_ms();
+    struct mark t0 = mark();
     char *csr = NULL, *pem = NULL, *cert = NULL, *chain = NULL;
     size_t len;
 
     if ((rc = ad_http_new(r->cli->ca_bundle, &r->http)) != AD_OK || (rc = account(r)) != AD_OK)
         goto out;
-    r->t[PH_ACCOUNT] = ad_now_ms() - t0;
-    t0 = ad_now_ms();
+    since(r, PH_ACCOUNT, t0);
+    t0 = mark();
     if ((rc = ad_acme_new_order(r->acme, (const char *const *)r->cli->domains, r->cli->ndomains, &r->order)) !=
         AD_OK)
         goto out;
-    r->t[PH_ORDER] = ad_now_ms() - t0;
-    t0 = ad_now_ms();
+    since(r, PH_ORDER, t0);
+    t0 = mark();
     if (!(r->authz = calloc(r->order.nauthz ? r->order.nauthz : 1, sizeof *r->authz))) {
         rc = AD_ERR_NOMEM;
         goto out;
@@ -343,28 +360,28 @@ static ad_status issue(struct run *r)
     r->nauthz = r->order.nauthz;
     if ((rc = ad_acme_get_authzs(r->acme, &r->order, r->authz)) != AD_OK)
         goto out;
-    r->t[PH_AUTHZ] = ad_now_ms() - t0;
+    since(r, PH_AUTHZ, t0);
     if ((rc = make_records(r)) != AD_OK || (rc = present(r)) != AD_OK || (rc = propagate(r)) != AD_OK)
         goto out;
-    t0 = ad_now_ms();
+    t0 = mark();
     if ((rc = ad_acme_respond(r->acme, r->authz, r->nauthz)) != AD_OK)
         goto out;
     if ((rc = ad_acme_wait_authzs(r->acme, r->authz, r->nauthz, AD_AUTHZ_TIMEOUT_MS)) != AD_OK)
         goto out;
-    r->t[PH_VALIDATION] = ad_now_ms() - t0;
+    since(r, PH_VALIDATION, t0);
     ad_info("the CA validated %zu authorization(s)", r->nauthz);
-    t0 = ad_now_ms();
+    t0 = mark();
     if ((rc = ad_key_generate((enum ad_key_type)r->cli->key_type, &r->cert_key)) != AD_OK ||
         (rc = ad_csr_make(r->cert_key, (const char *const *)r->cli->domains, r->cli->ndomains, &csr)) != AD_OK ||
         (rc = ad_acme_finalize(r->acme, &r->order, csr, AD_ORDER_TIMEOUT_MS)) != AD_OK)
         goto out;
-    r->t[PH_FINALIZE] = ad_now_ms() - t0;
-    t0 = ad_now_ms();
+    since(r, PH_FINALIZE, t0);
+    t0 = mark();
     if ((rc = ad_acme_download(r->acme, &r->order, &pem, &len)) != AD_OK ||
         (rc = ad_cert_check(pem, len, r->cert_key, (const char *const *)r->cli->domains, r->cli->ndomains, &cert,
                             &chain)) != AD_OK)
         goto out;
-    r->t[PH_DOWNLOAD] = ad_now_ms() - t0;
+    since(r, PH_DOWNLOAD, t0);
     rc = write_files(r, cert, chain);
 out:
     free(csr);
@@ -377,7 +394,7 @@ out:
 static ad_status cleanup(struct run *r)
 {
     ad_status rc = AD_OK;
-    uint64_t t0 = ad_now_ms();
+    struct mark t0 = mark();
     if (!r->presented)
         return ad_journal_clear(r->state_dir);
     for (size_t i = 0; i < r->nrecs;) {
@@ -390,7 +407,7 @@ static ad_status cleanup(struct run *r)
             rc = c;
         i = j;
     }
-    r->t[PH_CLEANUP] = ad_now_ms() - t0;
+    since(r, PH_CLEANUP, t0);
     if (rc != AD_OK) {
         ad_err("provider %s could not remove every TXT record: the journal in %s keeps them, and the next run "
                "with this provider removes them",
@@ -439,7 +456,7 @@ ad_status ad_issue_recover(const char *state_dir, struct ad_provider *p)
 ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, struct ad_provider *p)
 {
     struct run r = {.cli = cli, .state_dir = state_dir, .prov = p};
-    uint64_t start = ad_now_ms();
+    uint64_t start = ad_now_ms(), cpu_start = ad_cpu_us();
     ad_status rc = issue(&r);
     ad_status c = cleanup(&r);
     if (rc == AD_OK)
@@ -450,6 +467,11 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, struct a
             fprintf(stderr, " %s %llu%s", phase_names[i], (unsigned long long)r.t[i], i + 1 < PH_COUNT ? "," : "");
         fprintf(stderr, "; total %llu; %lu HTTP requests to the CA\n", (unsigned long long)(ad_now_ms() - start),
                 r.http ? ad_http_count(r.http) : 0UL);
+        uint64_t all = ad_cpu_us();
+        fprintf(stderr, "CPU (ms):");
+        for (int i = 0; i < PH_COUNT; i++)
+            fprintf(stderr, " %s %.1f,", phase_names[i], (double)r.cpu[i] / 1000.0);
+        fprintf(stderr, " before the run %.1f; total %.1f\n", (double)cpu_start / 1000.0, (double)all / 1000.0);
     }
     for (size_t i = 0; i < r.nrecs; i++)
         free(r.recs[i]);

@@ -8,6 +8,8 @@
 
 /* Monotonic clock in milliseconds. */
 uint64_t ad_now_ms(void);
+/* CPU time (user + sys) this process has used so far, in microseconds. */
+uint64_t ad_cpu_us(void);
 /* True once SIGINT or SIGTERM arrived (see ad_signals_install). */
 bool ad_is_interrupted(void);
 /* How many SIGINT/SIGTERM arrived so far. */
