@@ -296,7 +296,7 @@ static ad_status propagate(struct run *r)
 static ad_status write_files(struct run *r, const char *cert, const char *chain)
 {
     ad_status rc = AD_ERR_NOMEM;
-    char *dir = ad_asprintf("%s/certs/%s", r->state_dir, r->cli->cert_name), *p = NULL, *pem = NULL, *full = NULL;
+    char *dir = ad_asprintf("%s/certs/%s", r->state_dir, r->cli->cert_name), *pem = NULL, *full = NULL;
     size_t len;
     if (!dir)
         goto out;
@@ -307,21 +307,14 @@ static ad_status write_files(struct run *r, const char *cert, const char *chain)
     rc = AD_ERR_NOMEM;
     if (!(full = ad_asprintf("%s%s", cert, chain)))
         goto out;
-#define WRITE(name, data, mode)                                              \
-    do {                                                                     \
-        free(p);                                                             \
-        if (!(p = ad_asprintf("%s/%s", dir, name))) {                        \
-            rc = AD_ERR_NOMEM;                                               \
-            goto out;                                                        \
-        }                                                                    \
-        if ((rc = ad_store_write(p, data, strlen(data), mode)) != AD_OK)     \
-            goto out;                                                        \
-    } while (0)
-    WRITE("privkey.pem", pem, 0600);
-    WRITE("cert.pem", cert, 0644);
-    WRITE("chain.pem", chain, 0644);
-    WRITE("fullchain.pem", full, 0644);
-#undef WRITE
+    const struct ad_store_file files[] = {
+        {"privkey.pem", pem, strlen(pem), 0600},
+        {"cert.pem", cert, strlen(cert), 0644},
+        {"chain.pem", chain, strlen(chain), 0644},
+        {"fullchain.pem", full, strlen(full), 0644},
+    };
+    if ((rc = ad_store_write_files(dir, files, sizeof files / sizeof *files)) != AD_OK)
+        goto out;
     printf("certificate for %s%s written to %s/\n", r->cli->domains[0], r->cli->ndomains > 1 ? " and others" : "",
            dir);
     printf("  %s/fullchain.pem\n  %s/privkey.pem\n  %s/cert.pem\n  %s/chain.pem\n", dir, dir, dir, dir);
@@ -329,7 +322,6 @@ static ad_status write_files(struct run *r, const char *cert, const char *chain)
     rc = AD_OK;
 out:
     free(dir);
-    free(p);
     if (pem)
         memset(pem, 0, strlen(pem));
     free(pem);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "der.h"
 #include "log.h"
 
 static const char *const key_names[] = {"ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"};
@@ -45,12 +46,54 @@ ad_status ad_key_generate(enum ad_key_type type, EVP_PKEY **out)
     return AD_OK;
 }
 
+/* PEM "PRIVATE KEY" text of the PKCS#8 DER, 64 characters a line. */
+static ad_status pkcs8_pem(const uint8_t *der, size_t derlen, char **pem, size_t *len)
+{
+    static const char head[] = "-----BEGIN PRIVATE KEY-----\n", tail[] = "-----END PRIVATE KEY-----\n";
+    char *b64 = ad_b64_encode(der, derlen), *o;
+    if (!b64)
+        return AD_ERR_NOMEM;
+    size_t n = strlen(b64), cap = sizeof head + n + n / 64 + 1 + sizeof tail;
+    if (!(o = malloc(cap))) {
+        OPENSSL_cleanse(b64, n);
+        free(b64);
+        return AD_ERR_NOMEM;
+    }
+    size_t at = sizeof head - 1;
+    memcpy(o, head, at);
+    for (size_t i = 0; i < n; i += 64) {
+        size_t l = n - i < 64 ? n - i : 64;
+        memcpy(o + at, b64 + i, l);
+        at += l;
+        o[at++] = '\n';
+    }
+    memcpy(o + at, tail, sizeof tail);
+    at += sizeof tail - 1;
+    OPENSSL_cleanse(b64, n);
+    free(b64);
+    *pem = o;
+    *len = at;
+    return AD_OK;
+}
+
 ad_status ad_key_to_pem(EVP_PKEY *key, char **pem, size_t *len)
 {
     ad_status rc = AD_ERR_CRYPTO;
-    BIO *b = BIO_new(BIO_s_mem());
+    BIO *b = NULL;
     char *data;
-    if (!b || !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
+    uint8_t *der = NULL;
+    size_t derlen = 0;
+    /* EC keys: our own DER, the same bytes as OpenSSL's encoder writes,
+     * without the cost of looking the encoder up. */
+    int own = ad_der_ec_pkcs8(key, &der, &derlen);
+    if (own != 0) {
+        rc = own > 0 ? pkcs8_pem(der, derlen, pem, len) : AD_ERR_CRYPTO;
+        if (der)
+            OPENSSL_cleanse(der, derlen);
+        free(der);
+        return rc;
+    }
+    if (!(b = BIO_new(BIO_s_mem())) || !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
         goto out;
     long n = BIO_get_mem_data(b, &data);
     if (n <= 0 || !(*pem = malloc((size_t)n + 1)))

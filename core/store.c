@@ -40,19 +40,19 @@ out:
     return rc;
 }
 
-ad_status ad_store_write(const char *path, const void *data, size_t len, unsigned mode)
+/* Write DATA to a new temporary file beside PATH with MODE and fsync it.
+ * *TMP (owned) names it. */
+static ad_status write_temp(const char *path, const void *data, size_t len, unsigned mode, char **tmp)
 {
-    ad_status rc = AD_ERR_IO;
-    char *tmp = ad_asprintf("%s.tmp.XXXXXX", path), *dir = NULL, *slash;
-    int fd = -1, dfd = -1;
     const char *p = data;
-    if (!tmp || !(dir = strdup(path))) {
-        rc = AD_ERR_NOMEM;
-        goto out;
-    }
-    if ((fd = mkstemp(tmp)) < 0) {
+    int fd;
+    if (!(*tmp = ad_asprintf("%s.tmp.XXXXXX", path)))
+        return AD_ERR_NOMEM;
+    if ((fd = mkstemp(*tmp)) < 0) {
         ad_err("cannot create a file beside %s: %s", path, strerror(errno));
-        goto out;
+        free(*tmp);
+        *tmp = NULL;
+        return AD_ERR_IO;
     }
     if (fchmod(fd, (mode_t)mode) != 0)
         goto fail;
@@ -65,30 +65,80 @@ ad_status ad_store_write(const char *path, const void *data, size_t len, unsigne
         p += w;
         len -= (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    if (fsync(fd) != 0)
+        goto fail;
+    if (close(fd) != 0) {
         fd = -1;
         goto fail;
     }
-    fd = -1;
-    if (rename(tmp, path) != 0)
-        goto fail;
-    if ((slash = strrchr(dir, '/')))
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    else
-        strcpy(dir, ".");
+    return AD_OK;
+fail:
+    ad_err("cannot write %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    unlink(*tmp);
+    free(*tmp);
+    *tmp = NULL;
+    return AD_ERR_IO;
+}
+
+ad_status ad_store_write_files(const char *dir, const struct ad_store_file *files, size_t n)
+{
+    ad_status rc = AD_ERR_NOMEM;
+    char **tmp = calloc(n ? n : 1, sizeof *tmp), **path = calloc(n ? n : 1, sizeof *path);
+    size_t i;
+    int dfd;
+    if (!tmp || !path)
+        goto out;
+    for (i = 0; i < n; i++)
+        if (!(path[i] = ad_asprintf("%s/%s", dir, files[i].name)))
+            goto out;
+    /* Every file complete on disk before any of them takes its name, so that
+     * the set is replaced in one short burst of renames. */
+    for (i = 0; i < n; i++)
+        if ((rc = write_temp(path[i], files[i].data, files[i].len, files[i].mode, &tmp[i])) != AD_OK)
+            goto out;
+    for (i = 0; i < n; i++) {
+        if (rename(tmp[i], path[i]) != 0) {
+            ad_err("cannot write %s: %s", path[i], strerror(errno));
+            rc = AD_ERR_IO;
+            goto out;
+        }
+        free(tmp[i]);
+        tmp[i] = NULL;
+    }
     if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         fsync(dfd);
         close(dfd);
     }
     rc = AD_OK;
-    goto out;
-fail:
-    ad_err("cannot write %s: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
 out:
+    for (i = 0; tmp && path && i < n; i++) {
+        if (tmp[i]) {
+            unlink(tmp[i]);
+            free(tmp[i]);
+        }
+        free(path[i]);
+    }
     free(tmp);
+    free(path);
+    return rc;
+}
+
+ad_status ad_store_write(const char *path, const void *data, size_t len, unsigned mode)
+{
+    char *dir = strdup(path), *slash;
+    ad_status rc;
+    if (!dir)
+        return AD_ERR_NOMEM;
+    if (!(slash = strrchr(dir, '/'))) {
+        free(dir);
+        struct ad_store_file f = {path, data, len, mode};
+        return ad_store_write_files(".", &f, 1);
+    }
+    *slash = '\0';
+    struct ad_store_file f = {slash + 1, data, len, mode};
+    rc = ad_store_write_files(slash == dir ? "/" : dir, &f, 1);
     free(dir);
     return rc;
 }

@@ -11,6 +11,17 @@ ad_status ad_store_mkdirs(const char *path, unsigned mode);
 /* Write DATA to PATH through a temporary file in the same folder, fsync,
  * rename, fsync the folder.  The file is created with MODE. */
 ad_status ad_store_write(const char *path, const void *data, size_t len, unsigned mode);
+/* One file of a set written together. */
+struct ad_store_file {
+    const char *name; /* in the folder */
+    const void *data;
+    size_t len;
+    unsigned mode;
+};
+/* Write N files into DIR as ad_store_write does, each through a temporary
+ * file; all are written and fsync'ed before the first is renamed, and the
+ * folder is fsync'ed once at the end. */
+ad_status ad_store_write_files(const char *dir, const struct ad_store_file *files, size_t n);
 /* Read a whole file of at most MAX bytes.  AD_ERR_IO with errno ENOENT
  * kept when missing.  Caller frees *DATA (NUL-terminated). */
 ad_status ad_store_read(const char *path, size_t max, char **data, size_t *len);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -73,6 +74,90 @@ static void test_csr_rsa2048(void **st)
     check_csr(AD_KEY_RSA2048);
 }
 
+/* The CSR OpenSSL's X509_REQ makes for KEY and NAMES, as its
+ * CertificationRequestInfo DER. */
+static int reference_tbs(EVP_PKEY *k, const char *const *n, size_t count, unsigned char **tbs)
+{
+    X509_REQ *req = X509_REQ_new();
+    X509_NAME *subj = X509_NAME_new();
+    GENERAL_NAMES *gens = GENERAL_NAMES_new();
+    STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+    assert_true(req && subj && gens && exts);
+    assert_int_equal(X509_REQ_set_version(req, 0), 1);
+    if (strlen(n[0]) <= 64)
+        assert_int_equal(X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8, (const unsigned char *)n[0], -1, -1, 0), 1);
+    assert_int_equal(X509_REQ_set_subject_name(req, subj), 1);
+    for (size_t i = 0; i < count; i++) {
+        GENERAL_NAME *g = GENERAL_NAME_new();
+        ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+        assert_int_equal(ASN1_STRING_set(s, n[i], -1), 1);
+        GENERAL_NAME_set0_value(g, GEN_DNS, s);
+        assert_true(sk_GENERAL_NAME_push(gens, g) > 0);
+    }
+    X509_EXTENSION *ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, gens);
+    assert_non_null(ext);
+    assert_true(sk_X509_EXTENSION_push(exts, ext) > 0);
+    assert_int_equal(X509_REQ_add_extensions(req, exts), 1);
+    assert_int_equal(X509_REQ_set_pubkey(req, k), 1);
+    int len = i2d_re_X509_REQ_tbs(req, tbs);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    GENERAL_NAMES_free(gens);
+    X509_NAME_free(subj);
+    X509_REQ_free(req);
+    return len;
+}
+
+/* Our DER is what OpenSSL makes (the signed part compared byte for byte),
+ * and its signature verifies: P-256, P-384 and RSA keys; a first name too
+ * long for a CN (empty subject); 100 names (long-form lengths). */
+static void same_as_openssl(enum ad_key_type t, const char *const *n, size_t count)
+{
+    EVP_PKEY *k;
+    char *csr;
+    uint8_t *der;
+    size_t len;
+    unsigned char *ref = NULL, *ours = NULL;
+    assert_int_equal(ad_key_generate(t, &k), AD_OK);
+    assert_int_equal(ad_csr_make(k, n, count, &csr), AD_OK);
+    assert_int_equal(ad_b64_decode(csr, strlen(csr), &der, &len), 0);
+    const uint8_t *p = der;
+    X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)len);
+    assert_non_null(req);
+    assert_ptr_equal(p, der + len);
+    assert_int_equal(X509_REQ_verify(req, k), 1);
+    int rl = reference_tbs(k, n, count, &ref), ol = i2d_re_X509_REQ_tbs(req, &ours);
+    assert_int_equal(ol, rl);
+    assert_memory_equal(ours, ref, (size_t)rl);
+    /* and the signed bytes are ours as sent, not a re-encoding */
+    assert_memory_equal(der + (der[1] & 0x80 ? 2 + (der[1] & 0x7f) : 2), ours, (size_t)ol);
+    OPENSSL_free(ref);
+    OPENSSL_free(ours);
+    X509_REQ_free(req);
+    free(der);
+    free(csr);
+    EVP_PKEY_free(k);
+}
+
+static void test_csr_same_as_openssl(void **st)
+{
+    (void)st;
+    static char many[100][32];
+    const char *m[100];
+    for (int i = 0; i < 100; i++) {
+        snprintf(many[i], sizeof many[i], "n%d.example.test", i);
+        m[i] = many[i];
+    }
+    static const char *const longname[] = {
+        "a-very-long-label-that-goes-on-and-on.another-long-label-for-good-measure.example.test",
+        "example.test"};
+    same_as_openssl(AD_KEY_EC256, names, 3);
+    same_as_openssl(AD_KEY_EC384, names, 3);
+    same_as_openssl(AD_KEY_RSA2048, names, 3);
+    same_as_openssl(AD_KEY_EC256, m, 100);
+    same_as_openssl(AD_KEY_EC256, longname, 2);
+    same_as_openssl(AD_KEY_EC256, names + 1, 1);
+}
+
 /* A self-signed certificate for NAMES with KEY, as PEM, followed by a fake chain cert. */
 static char *make_cert(EVP_PKEY *k, const char *const *n, size_t count)
 {
@@ -137,6 +222,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csr_ec256),
         cmocka_unit_test(test_csr_rsa2048),
+        cmocka_unit_test(test_csr_same_as_openssl),
         cmocka_unit_test(test_cert_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

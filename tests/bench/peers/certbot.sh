@@ -12,7 +12,7 @@ printf 'dns_rfc2136_server = %s\ndns_rfc2136_port = 53\ndns_rfc2136_name = %s\nd
     "$DNS_PRIMARY" "$TSIG_NAME" "$TSIG_SECRET" "${TSIG_ALG^^}" >"$RUN/rfc2136.ini"
 args=()
 for d in "${DOMAINS[@]}"; do args+=(-d "$d"); done
-bed_run "$BED" certbot certonly --non-interactive --agree-tos --register-unsafely-without-email \
+bed_run "$BED" "${CLIENT[@]}" certbot certonly --non-interactive --agree-tos --register-unsafely-without-email \
     --server "$ACME_DIR_URL" --config-dir "$RUN/certbot" --work-dir "$RUN/work" --logs-dir "$RUN/logs" \
     --authenticator dns-rfc2136 --dns-rfc2136-credentials "$RUN/rfc2136.ini" \
     ${CERTBOT_PROPAGATION:+--dns-rfc2136-propagation-seconds "$CERTBOT_PROPAGATION"} \

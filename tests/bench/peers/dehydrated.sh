@@ -12,4 +12,4 @@ printf 'CA=%s\nBASEDIR=%s\nCHALLENGETYPE=dns-01\nHOOK=%s\nKEY_ALGO=prime256v1\n'
     "$ACME_DIR_URL" "$RUN/dehydrated" "$PEERS/dehydrated-hook.sh" >"$RUN/dehydrated/config"
 args=()
 for d in "${DOMAINS[@]}"; do args+=(-d "$d"); done
-bed_run "$BED" dehydrated --config "$RUN/dehydrated/config" --cron --accept-terms "${args[@]}"
+bed_run "$BED" "${CLIENT[@]}" dehydrated --config "$RUN/dehydrated/config" --cron --accept-terms "${args[@]}"

@@ -4,4 +4,4 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
-bed_run "$BED" /bin/true
+bed_run "$BED" "${CLIENT[@]}" /bin/true

@@ -13,6 +13,6 @@ export RFC2136_TSIG_ALGORITHM=$TSIG_ALG. RFC2136_TSIG_SECRET=$TSIG_SECRET
 if [ -n "${LEGO_SEQUENCE_INTERVAL:-}" ]; then export RFC2136_SEQUENCE_INTERVAL=$LEGO_SEQUENCE_INTERVAL; fi
 args=()
 for d in "${DOMAINS[@]}"; do args+=(-d "$d"); done
-bed_run "$BED" lego --server "$ACME_DIR_URL" --path "$RUN/lego" --accept-tos \
+bed_run "$BED" "${CLIENT[@]}" lego --server "$ACME_DIR_URL" --path "$RUN/lego" --accept-tos \
     --email bench@example.org --key-type ec256 \
     --dns rfc2136 --dns.resolvers "$DNS_SERVER" "${args[@]}" run

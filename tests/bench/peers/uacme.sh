@@ -12,10 +12,14 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 export PATH=$PEERS/uacme-bin:$PATH
 # shellcheck disable=SC2016
+# The client: uacme's two commands (account, then certificate) as a user runs them.
 bed_run "$BED" /bin/sh -ec '
     mount --bind "$1" /etc/ssl/certs/ca-certificates.crt
-    dir=$2 url=$3
-    shift 3
+    shift
+    exec "$@"' \
+    sh "$ACME_CA_BUNDLE" "${CLIENT[@]}" /bin/sh -ec '
+    dir=$1 url=$2
+    shift 2
     uacme -v -y -t EC -c "$dir" -a "$url" new
     exec uacme -v -y -t EC -c "$dir" -a "$url" -h /usr/share/uacme/nsupdate.sh issue "$@"' \
-    sh "$ACME_CA_BUNDLE" "$RUN/uacme" "$ACME_DIR_URL" "${DOMAINS[@]}"
+    sh "$RUN/uacme" "$ACME_DIR_URL" "${DOMAINS[@]}"
