@@ -30,6 +30,13 @@ assert_contains "$D/bench.log" "settling 2 s (notify-delay 1 s + 1 s) before eve
 # Every run: passed, a CA request count and one UPDATE each way for the one zone.
 awk -F'\t' 'NR > 1 && ($5 != 1 || $9 < 10 || $12 != 2) {print; bad = 1} END {exit bad}' "$tsv" ||
     fail "runs.tsv has a run that failed or lacks its figures (files kept in $D)"
+# The figures are the client's own (inner stopwatch), the wrapping's are kept
+# beside them and are larger: wrapped_wall_s ($13) >= wall_s ($6), wrapped_cpu_s
+# ($14) > cpu_s ($7) > 0.
+assert_eq "wrapped_wall_s wrapped_cpu_s" "$(head -n 1 "$tsv" | cut -f13,14 | tr '\t' ' ')" "runs.tsv columns"
+awk -F'\t' 'NR > 1 && !($7 > 0 && $14 > $7 && $13 >= $6) {print; bad = 1} END {exit bad}' "$tsv" ||
+    fail "runs.tsv: the client's figures are not inside the wrapped ones (files kept in $D)"
+ls "$D"/work/A/acme-dns.1/client.measure >/dev/null || fail "no client.measure for the A run"
 # B: one order for the 100 names.
 assert_eq 1 "$(awk -F'\t' '$1 == "B" {print $10}' "$tsv")" "orders at the CA in B"
 [ -s "$D/results/bench.png" ] || fail "no chart at $D/results/bench.png"
