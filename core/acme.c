@@ -17,6 +17,8 @@ struct ad_acme {
     EVP_PKEY *key;
     char *dir_url;
     char *new_nonce, *new_account, *new_order, *tos;
+    char *website, *caa;         /* directory meta: website, caaIdentities (comma-separated) */
+    bool eab_required;           /* meta.externalAccountRequired */
     char *nonces[AD_NONCE_POOL];
     size_t nnonces;
     char *kid;
@@ -77,6 +79,8 @@ void ad_acme_free(struct ad_acme *a)
     free(a->new_account);
     free(a->new_order);
     free(a->tos);
+    free(a->website);
+    free(a->caa);
     for (size_t i = 0; i < a->nnonces; i++)
         free(a->nonces[i]);
     free(a->kid);
@@ -86,6 +90,19 @@ void ad_acme_free(struct ad_acme *a)
 unsigned long ad_acme_requests(const struct ad_acme *a)
 {
     return ad_http_count(a->http);
+}
+
+void ad_acme_describe(const struct ad_acme *a, FILE *f)
+{
+    fprintf(f, "ACME directory %s\n", a->dir_url);
+    fprintf(f, "  newNonce:                %s\n  newAccount:              %s\n  newOrder:                %s\n",
+            a->new_nonce, a->new_account, a->new_order);
+    fprintf(f, "  terms of service:        %s\n", a->tos ? a->tos : "(none given)");
+    if (a->website)
+        fprintf(f, "  website:                 %s\n", a->website);
+    if (a->caa && *a->caa)
+        fprintf(f, "  CAA identities:          %s\n", a->caa);
+    fprintf(f, "  external account needed: %s\n", a->eab_required ? "yes" : "no");
 }
 
 const char *ad_acme_tos(const struct ad_acme *a)
@@ -179,8 +196,31 @@ ad_status ad_acme_directory(struct ad_acme *a)
     rc = AD_ERR_NOMEM;
     if (dupstr(&a->new_nonce, nn) || dupstr(&a->new_account, na) || dupstr(&a->new_order, no))
         goto out;
-    if (json_object_object_get_ex(o, "meta", &meta) && dupstr(&a->tos, jstr(meta, "termsOfService")))
-        goto out;
+    if (json_object_object_get_ex(o, "meta", &meta)) {
+        json_object *caa, *eab;
+        if (dupstr(&a->tos, jstr(meta, "termsOfService")) || dupstr(&a->website, jstr(meta, "website")))
+            goto out;
+        if (json_object_object_get_ex(meta, "caaIdentities", &caa) && json_object_is_type(caa, json_type_array)) {
+            size_t n = json_object_array_length(caa), used = 0;
+            free(a->caa);
+            if (!(a->caa = calloc(1, 1)))
+                goto out;
+            for (size_t i = 0; i < n && i < 64; i++) {
+                json_object *e = json_object_array_get_idx(caa, i);
+                if (!json_object_is_type(e, json_type_string))
+                    continue;
+                const char *v = json_object_get_string(e);
+                size_t l = strlen(v);
+                char *c = realloc(a->caa, used + l + 3);
+                if (!c)
+                    goto out;
+                a->caa = c;
+                used += (size_t)sprintf(a->caa + used, "%s%s", used ? ", " : "", v);
+            }
+        }
+        a->eab_required = json_object_object_get_ex(meta, "externalAccountRequired", &eab) &&
+                          json_object_is_type(eab, json_type_boolean) && json_object_get_boolean(eab);
+    }
     rc = AD_OK;
 out:
     json_object_put(o);

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "acme-dns/status.h"
 #include "http.h"
@@ -34,6 +35,8 @@ void ad_acme_free(struct ad_acme *a);
 ad_status ad_acme_directory(struct ad_acme *a);
 /* Terms of service URL from the directory, or NULL (borrowed). */
 const char *ad_acme_tos(const struct ad_acme *a);
+/* Print what the directory (fetched with ad_acme_directory) offers. */
+void ad_acme_describe(const struct ad_acme *a, FILE *f);
 /* Use KNOWN_URL as the account, or find/create the account of the key
  * (onlyReturnExisting first when FIND_FIRST).  *URL_OUT is the account
  * URL, caller frees; *CREATED tells whether it is new. */

@@ -41,10 +41,12 @@ static const struct option longopts[] = {
 void ad_cli_usage(FILE *f)
 {
     fputs("usage: acme-dns [issue] --provider NAME -d DOMAIN [-d DOMAIN ...] [options]\n"
+          "       acme-dns directory [--server URL | --staging] [--ca-bundle FILE]\n"
           "\n"
           "Obtains a certificate from an ACME CA with the dns-01 challenge: the provider plugin\n"
           "puts the TXT records in DNS, acme-dns waits until every authoritative server serves\n"
-          "them, asks the CA to validate, and removes them again.\n"
+          "them, asks the CA to validate, and removes them again.  'directory' shows what the CA's\n"
+          "ACME directory offers (terms of service, whether it needs an external account).\n"
           "\n"
           "options:\n"
           "  -p, --provider NAME          DNS provider plugin (hook, rfc2136, cloudflare, ...)\n"
@@ -193,6 +195,23 @@ static ad_status parse_uint(const char *opt, const char *s, unsigned max, unsign
     return AD_OK;
 }
 
+/* --server or --staging into cli->server (default: Let's Encrypt production). */
+static ad_status server_url(struct ad_cli *cli)
+{
+    ad_status rc;
+    if (cli->server && cli->staging) {
+        ad_err("--server and --staging exclude each other");
+        return AD_ERR_USAGE;
+    }
+    if (!cli->server && (rc = set(&cli->server, cli->staging ? AD_LE_STAGING : AD_LE_PRODUCTION)) != AD_OK)
+        return rc;
+    if (strncmp(cli->server, "https://", 8) != 0) {
+        ad_err("--server %s: the ACME directory must be an https:// URL", cli->server);
+        return AD_ERR_USAGE;
+    }
+    return AD_OK;
+}
+
 ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
 {
     ad_status rc = AD_OK;
@@ -304,20 +323,24 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
     cli->verbosity = quiet ? 0 : 1 + verbose;
     if (cli->verbosity > 3)
         cli->verbosity = 3;
+    const char *command = "issue";
     if (optind < argc) {
-        if (strcmp(argv[optind], "issue") != 0) {
-            ad_err("unknown command '%s': the command is 'issue' (the default)", argv[optind]);
+        if (strcmp(argv[optind], "issue") != 0 && strcmp(argv[optind], "directory") != 0) {
+            ad_err("unknown command '%s': the commands are 'issue' (the default) and 'directory'", argv[optind]);
             return AD_ERR_USAGE;
         }
+        command = argv[optind];
         if (optind + 1 < argc) {
             ad_err("unexpected argument '%s': see acme-dns --help", argv[optind + 1]);
             return AD_ERR_USAGE;
         }
     }
-    if ((rc = set(&cli->command, "issue")) != AD_OK)
+    if ((rc = set(&cli->command, command)) != AD_OK)
         return rc;
     if (cli->help || cli->version)
         return AD_OK;
+    if (strcmp(command, "directory") == 0)
+        return server_url(cli);
     if (!cli->provider) {
         ad_err("no DNS provider: add --provider NAME (hook, rfc2136, cloudflare)");
         return AD_ERR_USAGE;
@@ -326,16 +349,8 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         ad_err("no domain: add -d DOMAIN (repeatable)");
         return AD_ERR_USAGE;
     }
-    if (cli->server && cli->staging) {
-        ad_err("--server and --staging exclude each other");
-        return AD_ERR_USAGE;
-    }
-    if (!cli->server && (rc = set(&cli->server, cli->staging ? AD_LE_STAGING : AD_LE_PRODUCTION)) != AD_OK)
+    if ((rc = server_url(cli)) != AD_OK)
         return rc;
-    if (strncmp(cli->server, "https://", 8) != 0) {
-        ad_err("--server %s: the ACME directory must be an https:// URL", cli->server);
-        return AD_ERR_USAGE;
-    }
     if (!cli->cert_name && !(cli->cert_name = ad_cert_name_for(cli->domains[0])))
         return AD_ERR_NOMEM;
     return AD_OK;

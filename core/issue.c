@@ -483,3 +483,18 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, struct a
     EVP_PKEY_free(r.cert_key);
     return rc;
 }
+
+ad_status ad_issue_directory(const struct ad_cli *cli)
+{
+    struct ad_http *http = NULL;
+    struct ad_acme *acme = NULL;
+    ad_status rc;
+    if ((rc = ad_http_new(cli->ca_bundle, &http)) == AD_OK &&
+        (rc = ad_acme_new(http, cli->server, NULL, &acme)) == AD_OK && (rc = ad_acme_directory(acme)) == AD_OK) {
+        ad_acme_describe(acme, stdout);
+        fflush(stdout);
+    }
+    ad_acme_free(acme);
+    ad_http_free(http);
+    return rc;
+}

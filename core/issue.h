@@ -13,4 +13,7 @@ ad_status ad_issue_recover(const char *state_dir, struct ad_provider *p);
  * STATE_DIR.  Every record presented is cleaned up before it returns. */
 ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, struct ad_provider *p);
 
+/* The "directory" command: fetch the CA's directory and describe it. */
+ad_status ad_issue_directory(const struct ad_cli *cli);
+
 #endif

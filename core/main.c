@@ -78,6 +78,10 @@ int main(int argc, char **argv)
         rc = AD_ERR_INTERNAL;
         goto out;
     }
+    if (strcmp(cli.command, "directory") == 0) {
+        rc = ad_issue_directory(&cli);
+        goto out;
+    }
     size_t ndirs = plugin_dirs(&cli, dirs, sizeof dirs / sizeof *dirs, exe_dir, sizeof exe_dir);
     if ((rc = ad_provider_load(cli.provider, dirs, ndirs, &prov)) != AD_OK)
         goto out;

@@ -327,10 +327,11 @@ floor() {
     local d=$1 what cmd i wall u s rss rc out=$WORK/floor
     mkdir -p "$out"
     : >"$out/floor.tsv"
-    for what in version curl harness; do
+    for what in version directory curl harness; do
         for i in $(seq 5); do
             case $what in
             version) cmd=("$ACME_DNS" --version) ;;
+            directory) cmd=("$ACME_DNS" directory --server "$ACME_DIR_URL" --ca-bundle "$ACME_CA_BUNDLE") ;;
             curl) cmd=(curl -sf --cacert "$ACME_CA_BUNDLE" -o /dev/null "$ACME_DIR_URL") ;;
             harness) cmd=(bash "$HERE/peers/harness.sh" "$d" "$out/h" x) ;;
             esac
