@@ -1,4 +1,5 @@
-/* HTTPS to the CA: one libcurl handle, kept alive, bounded bodies. */
+/* HTTPS to the CA: one kept-alive connection (HTTP/2 or HTTP/1.1, OpenSSL
+ * and libnghttp2), bounded bodies, bounded waits. */
 #ifndef AD_HTTP_H
 #define AD_HTTP_H
 

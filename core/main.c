@@ -1,5 +1,4 @@
 /* acme-dns: command-line entry point. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -73,11 +72,6 @@ int main(int argc, char **argv)
         ad_cli_usage(stdout);
         goto out;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        ad_err("cannot initialise libcurl");
-        rc = AD_ERR_INTERNAL;
-        goto out;
-    }
     if (strcmp(cli.command, "directory") == 0) {
         rc = ad_issue_directory(&cli);
         goto out;
@@ -111,7 +105,6 @@ out:
     ad_store_unlock(lock);
     free(state_dir);
     ad_cli_clear(&cli);
-    curl_global_cleanup();
     ad_log_reset();
     return ad_exit_code(rc);
 }
