@@ -460,13 +460,11 @@ bad:
     return NULL;
 }
 
-enum ad_io ad_conn_read(struct ad_conn *c, void *buf, size_t n, size_t *done, char *why, size_t wlen)
+/* The outcome of SSL_read_ex/SSL_write_ex that returned R.  A peer that
+ * went away without close_notify (no errno, no TLS error) is an end of
+ * stream for reads and writes alike. */
+static enum ad_io io_result(SSL *ssl, int r, char *why, size_t wlen)
 {
-    SSL *ssl = c->ssl;
-    *done = 0;
-    ERR_clear_error();
-    errno = 0;
-    int r = SSL_read_ex(ssl, buf, n, done);
     if (r == 1)
         return AD_IO_OK;
     switch (SSL_get_error(ssl, r)) {
@@ -491,33 +489,20 @@ enum ad_io ad_conn_read(struct ad_conn *c, void *buf, size_t n, size_t *done, ch
     }
 }
 
-enum ad_io ad_conn_write(struct ad_conn *c, const void *buf, size_t n, size_t *done, char *why, size_t wlen)
+enum ad_io ad_conn_read(struct ad_conn *c, void *buf, size_t n, size_t *done, char *why, size_t wlen)
 {
-    SSL *ssl = c->ssl;
     *done = 0;
     ERR_clear_error();
     errno = 0;
-    int r = SSL_write_ex(ssl, buf, n, done);
-    if (r == 1)
-        return AD_IO_OK;
-    switch (SSL_get_error(ssl, r)) {
-    case SSL_ERROR_WANT_READ:
-        return AD_IO_AGAIN_READ;
-    case SSL_ERROR_WANT_WRITE:
-        return AD_IO_AGAIN_WRITE;
-    case SSL_ERROR_ZERO_RETURN:
-        return AD_IO_EOF;
-    case SSL_ERROR_SYSCALL:
-        if (errno) {
-            snprintf(why, wlen, "%s", strerror(errno));
-            ERR_clear_error();
-            return AD_IO_ERROR;
-        }
-        /* fall through */
-    default:
-        ssl_reason(why, wlen, "TLS error");
-        return AD_IO_ERROR;
-    }
+    return io_result(c->ssl, SSL_read_ex(c->ssl, buf, n, done), why, wlen);
+}
+
+enum ad_io ad_conn_write(struct ad_conn *c, const void *buf, size_t n, size_t *done, char *why, size_t wlen)
+{
+    *done = 0;
+    ERR_clear_error();
+    errno = 0;
+    return io_result(c->ssl, SSL_write_ex(c->ssl, buf, n, done), why, wlen);
 }
 
 bool ad_conn_idle_ok(struct ad_conn *c)

@@ -128,17 +128,16 @@ out:
 ad_status ad_store_write(const char *path, const void *data, size_t len, unsigned mode)
 {
     char *dir = strdup(path), *slash;
-    ad_status rc;
     if (!dir)
         return AD_ERR_NOMEM;
-    if (!(slash = strrchr(dir, '/'))) {
-        free(dir);
-        struct ad_store_file f = {path, data, len, mode};
-        return ad_store_write_files(".", &f, 1);
+    const char *folder = ".", *name = path;
+    if ((slash = strrchr(dir, '/'))) {
+        *slash = '\0';
+        folder = slash == dir ? "/" : dir;
+        name = slash + 1;
     }
-    *slash = '\0';
-    struct ad_store_file f = {slash + 1, data, len, mode};
-    rc = ad_store_write_files(slash == dir ? "/" : dir, &f, 1);
+    struct ad_store_file f = {name, data, len, mode};
+    ad_status rc = ad_store_write_files(folder, &f, 1);
     free(dir);
     return rc;
 }
