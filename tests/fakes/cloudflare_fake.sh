@@ -28,7 +28,7 @@ CF_SUB_PENDING_ID=00000000000000000000000000000bad
 cf_fake_up() {
     local d=${1:?usage: cf_fake_up DIR [ARGS...]} a1 c
     shift
-    a1=127.0.$BED_ID.1
+    a1=127.${BED_NET:-0}.$BED_ID.1
     c=$d/cf
     mkdir -p "$c"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \

@@ -28,6 +28,9 @@
 #
 # Environment read by bed_up:
 #   BED_ID               unique integer 1..254 per test (required)
+#   BED_NET              second octet of the bed's addresses, 127.BED_NET.BED_ID.x (default 0;
+#                        CMake's AD_BED_NET sets it, so that two build trees can run their
+#                        suites at the same time)
 #   BED_SECONDARY        1: start the Knot secondary and list ns2 in example.test (default 0)
 #   BED_SECONDARY_HOLD   1: the secondary loads example.test once, then takes no further
 #                        change until bed_secondary_release DIR (default 0)
@@ -343,9 +346,12 @@ bed_up() {
     for f in named knotd pebble; do
         [ ! -f "$d/$f.pid" ] || fail "bed_up: $d/$f.pid exists: a bed already runs in $d (bed_down $d)"
     done
-    a1=127.0.$BED_ID.1
-    a2=127.0.$BED_ID.2
-    a3=127.0.$BED_ID.3
+    case ${BED_NET:-0} in
+    *[!0-9]*) fail "bed_up: BED_NET must be an integer 0..254 (got '${BED_NET}')" ;;
+    esac
+    a1=127.${BED_NET:-0}.$BED_ID.1
+    a2=127.${BED_NET:-0}.$BED_ID.2
+    a3=127.${BED_NET:-0}.$BED_ID.3
 
     # Nothing may hold our addresses already.
     local busy="$a1:53 $a3:53"

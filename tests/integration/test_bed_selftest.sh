@@ -35,13 +35,13 @@ poll_txt() {
 D=$(bed_tmpdir)
 BED_SECONDARY=1 BED_NOTIFY_DELAY=1 bed_up "$D"
 
-[ "$DNS_PRIMARY" = "127.0.$BED_ID.1" ] || fail "DNS_PRIMARY is $DNS_PRIMARY"
-[ "$DNS_SECONDARY" = "127.0.$BED_ID.2" ] || fail "DNS_SECONDARY is $DNS_SECONDARY"
-assert_eq "127.0.$BED_ID.1:53" "$DNS_SERVER" DNS_SERVER
-assert_eq "https://127.0.$BED_ID.1:14000/dir" "$ACME_DIR_URL" ACME_DIR_URL
+[ "$DNS_PRIMARY" = "127.${BED_NET:-0}.$BED_ID.1" ] || fail "DNS_PRIMARY is $DNS_PRIMARY"
+[ "$DNS_SECONDARY" = "127.${BED_NET:-0}.$BED_ID.2" ] || fail "DNS_SECONDARY is $DNS_SECONDARY"
+assert_eq "127.${BED_NET:-0}.$BED_ID.1:53" "$DNS_SERVER" DNS_SERVER
+assert_eq "https://127.${BED_NET:-0}.$BED_ID.1:14000/dir" "$ACME_DIR_URL" ACME_DIR_URL
 assert_eq "$D/tsig.key" "$TSIG_KEYFILE" TSIG_KEYFILE
 assert_contains "$TSIG_KEYFILE" "$TSIG_SECRET"
-assert_contains "$D/env" "PEBBLE_MGMT_URL=https://127.0.$BED_ID.1:15000"
+assert_contains "$D/env" "PEBBLE_MGMT_URL=https://127.${BED_NET:-0}.$BED_ID.1:15000"
 [ "$(stat -c %a "$D/tsig.key")" = 600 ] || fail "tsig.key is not mode 0600"
 
 # Zones: NS set, delegation with glue, CNAME into validation.test.
@@ -95,8 +95,8 @@ out=$(nsup "$D/tsig-sha512.key" validation.test "update add cname.validation.tes
     fail "update in validation.test failed: $out"
 assert_eq c "$(bed_txt "$D" cname.validation.test)" "TXT in validation.test"
 # Pebble's resolver (the primary's recursive address .3) follows the CNAME into validation.test.
-dig +short @"127.0.$BED_ID.3" _acme-challenge.cname.example.test TXT | grep -qx '"c"' ||
-    fail "127.0.$BED_ID.3 does not follow _acme-challenge.cname.example.test to its TXT"
+dig +short @"127.${BED_NET:-0}.$BED_ID.3" _acme-challenge.cname.example.test TXT | grep -qx '"c"' ||
+    fail "127.${BED_NET:-0}.$BED_ID.3 does not follow _acme-challenge.cname.example.test to its TXT"
 out=$({ printf 'server %s 53\nzone example.test\nupdate add x.example.test. 60 TXT "u"\nsend\n' "$DNS_PRIMARY"; } |
     nsupdate -t 5 2>&1) && fail "an unsigned update was accepted"
 echo "$out" | grep -q REFUSED || fail "unsigned update: expected REFUSED, got: $out"
@@ -106,10 +106,10 @@ out=$(nsup "$D/tsig.key" example.test "update add x.example.test. 60 A 127.0.0.9
 # Pebble answers with the bed's CA (and not with the system's).
 curl -sf --cacert "$ACME_CA_BUNDLE" "$ACME_DIR_URL" >"$D/directory.json" || fail "Pebble directory not reachable"
 assert_contains "$D/directory.json" '"newOrder"'
-assert_contains "$D/directory.json" "https://127.0.$BED_ID.1:14000/"
+assert_contains "$D/directory.json" "https://127.${BED_NET:-0}.$BED_ID.1:14000/"
 curl -sf --max-time 5 "$ACME_DIR_URL" >/dev/null 2>&1 && fail "Pebble's HTTPS certificate verifies without the bed CA"
-openssl x509 -in "$D/pebble/cert.pem" -noout -ext subjectAltName | grep -q "IP Address:127.0.$BED_ID.1" ||
-    fail "Pebble's HTTPS certificate lacks IP:127.0.$BED_ID.1"
+openssl x509 -in "$D/pebble/cert.pem" -noout -ext subjectAltName | grep -q "IP Address:127.${BED_NET:-0}.$BED_ID.1" ||
+    fail "Pebble's HTTPS certificate lacks IP:127.${BED_NET:-0}.$BED_ID.1"
 root=$(bed_issuer_root "$D")
 openssl x509 -in "$root" -noout -subject | grep -qi pebble || fail "bed_issuer_root did not give Pebble's root"
 
