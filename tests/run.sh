@@ -3,14 +3,15 @@
 # and with -fsanitize=address,undefined), runs every test on both builds: unit tests and
 # integration tests against Pebble, BIND 9 and Knot on loopback. The sanitized run comes
 # last and ends with ctest's summary line. Run from the checkout's root, as root.
+# BED_NET=N puts the test beds on 127.N.x.y (default 0), for a second tree running at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/deps.sh
 jobs=$(nproc)
-cmake -S . -B build -DAD_WERROR=ON >/dev/null
+cmake -S . -B build -DAD_WERROR=ON -DAD_BED_NET="${BED_NET:-0}" >/dev/null
 cmake --build build -j"$jobs" >/dev/null
 ctest --test-dir build -j"$jobs" --output-on-failure
-cmake -S . -B build-asan -DAD_WERROR=ON -DAD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake -S . -B build-asan -DAD_WERROR=ON -DAD_SANITIZE=ON -DAD_BED_NET="${BED_NET:-0}" -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan -j"$jobs" --output-on-failure
