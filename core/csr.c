@@ -1,101 +1,75 @@
 #include "csr.h"
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "b64.h"
-#include "der.h"
 #include "log.h"
 
-/* The CSR is written as DER here rather than through X509_REQ: setting a
- * public key on an X509_REQ makes OpenSSL 3 look up an encoder and a
- * decoder, which costs more CPU than the rest of the CSR together.
- * PKCS #10 (RFC 2986): CertificationRequest { CertificationRequestInfo {
- * version 0, subject (CN = the first name when it fits, as UTF8String),
- * SubjectPublicKeyInfo, [0] { extensionRequest { subjectAltName } } },
- * signatureAlgorithm, signature }; SHA-256 with every key type. */
-static const uint8_t oid_cn[] = {0x55, 0x04, 0x03};
-static const uint8_t oid_ext_req[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e};
-static const uint8_t oid_san[] = {0x55, 0x1d, 0x11};
-static const uint8_t alg_ecdsa_sha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
-static const uint8_t alg_rsa_sha256[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                         0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00};
+/* Most certificates we accept in a chain, the leaf included. */
+#define AD_CHAIN_MAX 16u
 
+/* PKCS #10 (RFC 2986) through OpenSSL's X509_REQ: subject CN = the first
+ * name when it fits (64 characters), every name in a subjectAltName
+ * extension request, signed with SHA-256 whatever the key type. */
 ad_status ad_csr_make(EVP_PKEY *key, const char *const *names, size_t n, char **out)
 {
     ad_status rc = AD_ERR_CRYPTO;
-    struct ad_der d = {0};
-    uint8_t *spki = NULL, *sig = NULL;
-    size_t spkilen = 0, siglen = 0, at;
-    EVP_MD_CTX *md = NULL;
-    int ec = EVP_PKEY_is_a(key, "EC");
-    static const uint8_t zero = 0;
+    X509_REQ *req = X509_REQ_new();
+    X509_NAME *subj = X509_NAME_new();
+    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+    STACK_OF(X509_EXTENSION) *exts = NULL;
+    unsigned char *der = NULL;
+    int derlen;
 
-    if (n == 0 || (!ec && !EVP_PKEY_is_a(key, "RSA")))
-        goto out;
-    if ((rc = ad_der_spki(key, &spki, &spkilen)) != AD_OK)
-        goto out;
-    rc = AD_ERR_CRYPTO;
-    ad_der_tlv(&d, 0x02, &zero, 1);
-    at = d.len;
-    if (strlen(names[0]) <= 64) {
-        ad_der_tlv(&d, 0x06, oid_cn, sizeof oid_cn);
-        ad_der_tlv(&d, 0x0c, names[0], strlen(names[0]));
-        ad_der_wrap(&d, at, 0x30);
-        ad_der_wrap(&d, at, 0x31);
-    }
-    ad_der_wrap(&d, at, 0x30);
-    ad_der_bytes(&d, spki, spkilen);
-    at = d.len;
-    ad_der_tlv(&d, 0x06, oid_ext_req, sizeof oid_ext_req);
-    size_t set = d.len;
-    ad_der_tlv(&d, 0x06, oid_san, sizeof oid_san);
-    size_t gens = d.len;
-    for (size_t i = 0; i < n; i++)
-        ad_der_tlv(&d, 0x82, names[i], strlen(names[i])); /* dNSName [2] IA5String */
-    ad_der_wrap(&d, gens, 0x30);
-    ad_der_wrap(&d, gens, 0x04);
-    ad_der_wrap(&d, set, 0x30); /* Extension */
-    ad_der_wrap(&d, set, 0x30); /* Extensions */
-    ad_der_wrap(&d, set, 0x31);
-    ad_der_wrap(&d, at, 0x30);  /* Attribute */
-    ad_der_wrap(&d, at, 0xa0);
-    ad_der_wrap(&d, 0, 0x30);   /* CertificationRequestInfo */
-    if (d.err) {
+    if (!req || !subj || !gens) {
         rc = AD_ERR_NOMEM;
         goto out;
     }
-    if (!(md = EVP_MD_CTX_new()) || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
-        EVP_DigestSign(md, NULL, &siglen, d.p, d.len) != 1 || !(sig = malloc(siglen + 1)) ||
-        EVP_DigestSign(md, sig + 1, &siglen, d.p, d.len) != 1)
+    if (n == 0 || (!EVP_PKEY_is_a(key, "EC") && !EVP_PKEY_is_a(key, "RSA")))
         goto out;
-    sig[0] = 0x00; /* BIT STRING: no unused bits */
-    if (ec)
-        ad_der_bytes(&d, alg_ecdsa_sha256, sizeof alg_ecdsa_sha256);
-    else
-        ad_der_bytes(&d, alg_rsa_sha256, sizeof alg_rsa_sha256);
-    ad_der_tlv(&d, 0x03, sig, siglen + 1);
-    ad_der_wrap(&d, 0, 0x30);
-    if (d.err) {
-        rc = AD_ERR_NOMEM;
+    if (strlen(names[0]) <= 64 &&
+        !X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_UTF8, (const unsigned char *)names[0], -1, -1, 0))
         goto out;
+    for (size_t i = 0; i < n; i++) {
+        GENERAL_NAME *g = GENERAL_NAME_new();
+        ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+        if (!g || !ia5 || !ASN1_STRING_set(ia5, names[i], -1)) {
+            GENERAL_NAME_free(g);
+            ASN1_IA5STRING_free(ia5);
+            goto out;
+        }
+        GENERAL_NAME_set0_value(g, GEN_DNS, ia5);
+        if (!sk_GENERAL_NAME_push(gens, g)) {
+            GENERAL_NAME_free(g);
+            goto out;
+        }
     }
-    if (!(*out = ad_b64url_encode(d.p, d.len))) {
-        rc = AD_ERR_NOMEM;
+    if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) || !X509_REQ_set_subject_name(req, subj) ||
+        !X509_REQ_set_pubkey(req, key) ||
+        X509V3_add1_i2d(&exts, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) != 1 ||
+        !X509_REQ_add_extensions(req, exts) || X509_REQ_sign(req, key, EVP_sha256()) <= 0 ||
+        (derlen = i2d_X509_REQ(req, &der)) <= 0)
         goto out;
-    }
+    rc = AD_ERR_NOMEM;
+    if (!(*out = ad_b64url_encode(der, (size_t)derlen)))
+        goto out;
     rc = AD_OK;
 out:
     if (rc == AD_ERR_CRYPTO)
         ad_err("cannot make the certificate signing request (OpenSSL)");
-    EVP_MD_CTX_free(md);
-    free(sig);
-    free(spki);
-    ad_der_free(&d);
+    OPENSSL_free(der);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    GENERAL_NAMES_free(gens);
+    X509_NAME_free(subj);
+    X509_REQ_free(req);
     return rc;
 }
 
@@ -113,15 +87,41 @@ static int san_has(GENERAL_NAMES *gens, const char *name)
     return 0;
 }
 
+/* PEM text of X, appended to B. */
+static bool pem_add(BIO *b, X509 *x)
+{
+    return PEM_write_bio_X509(b, x) == 1;
+}
+
+/* The contents of B as a new NUL-terminated string; NULL on out-of-memory. */
+static char *bio_string(BIO *b)
+{
+    char *data;
+    long n = BIO_get_mem_data(b, &data);
+    char *s = malloc(n > 0 ? (size_t)n + 1 : 1);
+    if (s) {
+        if (n > 0)
+            memcpy(s, data, (size_t)n);
+        s[n > 0 ? n : 0] = '\0';
+    }
+    return s;
+}
+
 ad_status ad_cert_check(const char *pem, size_t len, EVP_PKEY *key, const char *const *names, size_t n,
                         char **cert, char **chain)
 {
     ad_status rc = AD_ERR_PROTOCOL;
-    BIO *b = len <= INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
-    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO *in = len <= INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+    BIO *leaf = BIO_new(BIO_s_mem()), *rest = BIO_new(BIO_s_mem());
+    X509 *x = in ? PEM_read_bio_X509(in, NULL, NULL, NULL) : NULL, *ca = NULL;
     GENERAL_NAMES *gens = NULL;
-    const char *end;
+    unsigned count = 1;
 
+    *cert = *chain = NULL;
+    if (!leaf || !rest) {
+        rc = AD_ERR_NOMEM;
+        goto out;
+    }
     if (!x) {
         ad_err("the CA sent a certificate that is not PEM: cannot use it");
         goto out;
@@ -137,31 +137,48 @@ ad_status ad_cert_check(const char *pem, size_t len, EVP_PKEY *key, const char *
             goto out;
         }
     }
-    /* The leaf is the text up to the first END line. */
-    const char *tag = "-----END CERTIFICATE-----";
-    const char *e = strstr(pem, tag);
-    if (!e)
-        goto out;
-    end = e + strlen(tag);
-    while (*end == '\r' || *end == '\n')
-        end++;
-    rc = AD_ERR_NOMEM;
-    size_t leaflen = (size_t)(end - pem);
-    if (!(*cert = malloc(leaflen + 2)))
-        goto out;
-    memcpy(*cert, pem, leaflen);
-    if (leaflen && (*cert)[leaflen - 1] != '\n')
-        (*cert)[leaflen++] = '\n';
-    (*cert)[leaflen] = '\0';
-    if (!(*chain = strdup(end))) {
-        free(*cert);
-        *cert = NULL;
+    /* The leaf, then every further certificate of the chain, as OpenSSL's
+     * PEM reader finds them (text between them is dropped). */
+    if (!pem_add(leaf, x))
+        goto nomem;
+    ERR_set_mark();
+    while ((ca = PEM_read_bio_X509(in, NULL, NULL, NULL))) {
+        if (++count > AD_CHAIN_MAX) {
+            ERR_clear_last_mark();
+            ad_err("the CA sent a chain of more than %u certificates: refusing it", AD_CHAIN_MAX);
+            goto out;
+        }
+        if (!pem_add(rest, ca)) {
+            ERR_clear_last_mark();
+            goto nomem;
+        }
+        X509_free(ca);
+        ca = NULL;
+    }
+    unsigned long e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE) {
+        ERR_clear_last_mark();
+        ad_err("the CA's chain holds a certificate that cannot be read: refusing it");
         goto out;
     }
+    ERR_pop_to_mark(); /* only the end of the text */
+    if (!(*cert = bio_string(leaf)) || !(*chain = bio_string(rest)))
+        goto nomem;
     rc = AD_OK;
+    goto out;
+nomem:
+    rc = AD_ERR_NOMEM;
 out:
+    if (rc != AD_OK) {
+        free(*cert);
+        free(*chain);
+        *cert = *chain = NULL;
+    }
     GENERAL_NAMES_free(gens);
+    X509_free(ca);
     X509_free(x);
-    BIO_free(b);
+    BIO_free(in);
+    BIO_free(leaf);
+    BIO_free(rest);
     return rc;
 }

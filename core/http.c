@@ -1,23 +1,50 @@
-/* HTTPS to the CA: one kept-alive connection per handle (HTTP/2 streams
- * when the server offers h2, HTTP/1.1 otherwise), bounded bodies, bounded
- * waits, interrupts honoured. */
+/* HTTPS to the CA through libcurl: one multi handle for the whole run, so
+ * one kept-alive connection per origin (HTTP/2 streams when the server
+ * offers h2, HTTP/1.1 one request after another otherwise); TLS sessions and
+ * DNS answers shared; proxies from the environment as curl reads them;
+ * bounded bodies, headers and waits; interrupts honoured within 100 ms. */
 #include "http.h"
 
+#include <curl/curl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "http_internal.h"
+#include "curl_util.h"
 #include "log.h"
 #include "util.h"
 
+/* Bounds on what a server sends before the body. */
+#define AD_HTTP_LINE_MAX 8192u
+#define AD_HTTP_HEAD_MAX 65536u
+/* How often a wait wakes to look for SIGINT/SIGTERM. */
+#define AD_HTTP_TICK_MS 100
+
 struct ad_http {
+    CURLM *multi;
+    CURLSH *share;
     char *ca_bundle;
-    struct ad_http_tls *tls;   /* made at the first connection */
-    struct ad_conn *conn;      /* the kept-alive connection, or NULL */
-    struct ad_http_limits lim;
+    long connect_ms, request_ms;
     unsigned long count, connects;
-    unsigned maxflight;
+    long version;  /* CURL_HTTP_VERSION_* of the last response */
 };
+
+enum head_fail { HEAD_OK, HEAD_LINE, HEAD_TOTAL };
+
+/* One request of a batch while it runs.  REQ is borrowed. */
+struct job {
+    struct ad_http *h;
+    struct ad_http_req *req;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    struct ad_body body;
+    size_t head_bytes;
+    enum head_fail head;
+    char err[CURL_ERROR_SIZE];
+};
+
+static unsigned global_users;
 
 ad_status ad_http_new(const char *ca_bundle, struct ad_http **out)
 {
@@ -26,20 +53,44 @@ ad_status ad_http_new(const char *ca_bundle, struct ad_http **out)
         free(h);
         return AD_ERR_NOMEM;
     }
-    h->lim.connect_ms = 10000;
-    h->lim.request_ms = 60000;
+    h->connect_ms = 10000;
+    h->request_ms = 60000;
+    if (global_users++ == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        global_users--;
+        free(h->ca_bundle);
+        free(h);
+        ad_err("cannot initialise libcurl");
+        return AD_ERR_INTERNAL;
+    }
+    ad_status rc = AD_ERR_NOMEM;
+    if (!(h->multi = curl_multi_init()) || !(h->share = curl_share_init()))
+        goto out;
+    rc = AD_ERR_INTERNAL;
+    if (curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK ||
+        curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 1L) != CURLM_OK ||
+        curl_multi_setopt(h->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)AD_HTTP_PARALLEL) != CURLM_OK ||
+        curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+        curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+        ad_err("libcurl refused a setting of the HTTPS client (libcurl too old? 7.80 or later is needed)");
+        goto out;
+    }
     *out = h;
     return AD_OK;
+out:
+    ad_http_free(h);
+    return rc;
 }
 
 void ad_http_free(struct ad_http *h)
 {
     if (!h)
         return;
-    ad_conn_close(h->conn);
-    ad_http_tls_free(h->tls);
+    curl_multi_cleanup(h->multi);  /* closes the connections, which use the share */
+    curl_share_cleanup(h->share);
     free(h->ca_bundle);
     free(h);
+    if (global_users && --global_users == 0)
+        curl_global_cleanup();
 }
 
 unsigned long ad_http_count(const struct ad_http *h)
@@ -47,20 +98,26 @@ unsigned long ad_http_count(const struct ad_http *h)
     return h->count;
 }
 
-void ad_http_set_timeouts(struct ad_http *h, unsigned connect_ms, unsigned request_ms)
-{
-    h->lim.connect_ms = connect_ms;
-    h->lim.request_ms = request_ms;
-}
-
 unsigned long ad_http_connects(const struct ad_http *h)
 {
     return h->connects;
 }
 
-unsigned ad_http_max_inflight(const struct ad_http *h)
+const char *ad_http_version(const struct ad_http *h)
 {
-    return h->maxflight;
+    switch (h->version) {
+    case CURL_HTTP_VERSION_1_0: return "HTTP/1.0";
+    case CURL_HTTP_VERSION_1_1: return "HTTP/1.1";
+    case CURL_HTTP_VERSION_2_0: return "HTTP/2";
+    case CURL_HTTP_VERSION_3: return "HTTP/3";
+    default: return "no response";
+    }
+}
+
+void ad_http_set_timeouts(struct ad_http *h, unsigned connect_ms, unsigned request_ms)
+{
+    h->connect_ms = (long)connect_ms;
+    h->request_ms = (long)request_ms;
 }
 
 void ad_http_response_clear(struct ad_http_response *r)
@@ -73,210 +130,303 @@ void ad_http_response_clear(struct ad_http_response *r)
     r->retry_after = -1;
 }
 
-static void close_conn(struct ad_http *h)
+/* Bounds the response headers; curl keeps their values for curl_easy_header. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 {
-    ad_conn_close(h->conn);
-    h->conn = NULL;
+    struct job *j = ud;
+    size_t n = size * nmemb;
+    (void)data;
+    if (n > AD_HTTP_LINE_MAX) {
+        j->head = HEAD_LINE;
+        return 0;
+    }
+    j->head_bytes += n;
+    if (j->head_bytes > AD_HTTP_HEAD_MAX) {
+        j->head = HEAD_TOTAL;
+        return 0;
+    }
+    return n;
 }
 
-/* A connection to J's origin, reusing the kept-alive one when it still
- * works.  False with J failed. */
-static bool ensure_conn(struct ad_http *h, struct ad_http_job *j)
+static bool add_header(struct job *j, const char *name, const char *value)
 {
-    if (h->conn && strcmp(h->conn->origin, j->url.origin) != 0) {
-        ad_debug("closing the connection to %s for %s", h->conn->origin, j->url.origin);
-        close_conn(h);
-    } else if (h->conn && !ad_conn_idle_ok(h->conn)) {
-        ad_debug("the connection to %s is closed; reconnecting", h->conn->origin);
-        close_conn(h);
-    }
-    if (h->conn)
-        return true;
-    h->conn = ad_conn_open(&h->tls, h->ca_bundle, &h->lim, &j->url, j);
-    if (!h->conn)
+    char *line = ad_asprintf("%s: %s", name, value);
+    struct curl_slist *l = line ? curl_slist_append(j->hdrs, line) : NULL;
+    free(line);
+    if (!l)
         return false;
-    h->connects++;
+    j->hdrs = l;
     return true;
 }
 
-/* Make J ready to run again. */
-static void job_reset(struct ad_http_job *j)
+/* A configured easy handle for J, or false (out of memory, or a setting
+ * libcurl refused, already said). */
+static bool job_setup(struct job *j)
 {
-    ad_http_response_clear(&j->req->resp);
-    j->cap = j->sent = j->head_bytes = 0;
-    j->deadline = 0;
-    j->stream = 0;
-    j->done = j->got_response = j->retryable = j->refused = j->interim = false;
-    j->retried = true;
-    j->fail = AD_HF_NONE;
-    j->why[0] = '\0';
+    struct ad_http *h = j->h;
+    const struct ad_http_req *q = j->req;
+    bool post = strcmp(q->method, "POST") == 0, head = strcmp(q->method, "HEAD") == 0;
+    CURL *e = j->easy = curl_easy_init();
+    if (!e)
+        return false;
+    j->body.max = AD_HTTP_BODY_MAX;
+    if (!add_header(j, "Accept", q->accept ? q->accept : "application/json") ||
+        !add_header(j, "Accept-Language", "en") ||
+        (post && !add_header(j, "Content-Type", q->ctype ? q->ctype : "application/jose+json")) ||
+        !(j->hdrs = curl_slist_append(j->hdrs, "Expect:"))) /* no 100-continue round trip */
+        return false;
+#define SET(opt, val)                                                                     \
+    do {                                                                                  \
+        if (curl_easy_setopt(e, opt, val) != CURLE_OK) {                                  \
+            ad_err("libcurl refused the setting %s for %s %s", #opt, q->method, q->url);  \
+            return false;                                                                 \
+        }                                                                                 \
+    } while (0)
+    SET(CURLOPT_URL, q->url);
+    SET(CURLOPT_PROTOCOLS_STR, "https");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_SHARE, h->share);
+    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    SET(CURLOPT_PIPEWAIT, 1L);
+    SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    SET(CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+    SET(CURLOPT_PROXYAUTH, (long)CURLAUTH_ANY);
+    if (h->ca_bundle)
+        SET(CURLOPT_CAINFO, h->ca_bundle);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
+    SET(CURLOPT_TIMEOUT_MS, h->request_ms);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AD_HTTP_BODY_MAX);
+    SET(CURLOPT_USERAGENT, "acme-dns/" AD_VERSION);
+    SET(CURLOPT_HTTPHEADER, j->hdrs);
+    SET(CURLOPT_WRITEFUNCTION, ad_body_write);
+    SET(CURLOPT_WRITEDATA, (void *)&j->body);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, (void *)j);
+    SET(CURLOPT_ERRORBUFFER, j->err);
+    SET(CURLOPT_PRIVATE, (void *)j);
+    if (post) {
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->body ? strlen(q->body) : 0));
+        SET(CURLOPT_POSTFIELDS, q->body ? q->body : "");
+    } else if (head) {
+        SET(CURLOPT_NOBODY, 1L);
+    } else {
+        SET(CURLOPT_HTTPGET, 1L);
+    }
+#undef SET
+    return true;
 }
 
-/* Set the request's rc from J and say what went wrong. */
-static void finish(struct ad_http_job *j)
+static void job_clear(struct job *j)
+{
+    curl_easy_cleanup(j->easy);
+    curl_slist_free_all(j->hdrs);
+    ad_body_clear(&j->body);
+    j->easy = NULL;
+    j->hdrs = NULL;
+}
+
+/* A copy of response header NAME, NULL when absent (or out of memory,
+ * which the caller sees as absent: every header we read is optional). */
+static char *header_dup(CURL *e, const char *name)
+{
+    struct curl_header *hh;
+    if (curl_easy_header(e, name, 0, CURLH_HEADER, -1, &hh) != CURLHE_OK)
+        return NULL;
+    return strdup(hh->value);
+}
+
+/* Fill the response of a transfer that ended well. */
+static ad_status job_response(struct job *j)
+{
+    struct ad_http_response *r = &j->req->resp;
+    CURL *e = j->easy;
+    char *ct = NULL, *ra;
+    long ver = 0;
+    if (curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK ||
+        curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK)
+        return AD_ERR_INTERNAL;
+    if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK)
+        j->h->version = ver;
+    if (!(r->body = ad_body_take(&j->body, &r->len)) || (ct && !(r->content_type = strdup(ct))))
+        return AD_ERR_NOMEM;
+    r->location = header_dup(e, "Location");
+    r->nonce = header_dup(e, "Replay-Nonce");
+    if ((ra = header_dup(e, "Retry-After"))) {
+        r->retry_after = ad_retry_after_secs(ra, time(NULL));
+        free(ra);
+    }
+    ad_debug("HTTP %ld (%zu bytes) for %s %s", r->status, r->len, j->req->method, j->req->url);
+    return AD_OK;
+}
+
+static bool is_tls_failure(CURLcode c)
+{
+    switch (c) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CRL_BADFILE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Say what went wrong with a transfer that ended with C; the status. */
+static ad_status job_failure(struct job *j, CURLcode c)
+{
+    const struct ad_http_req *q = j->req;
+    const char *why = j->err[0] ? j->err : curl_easy_strerror(c);
+    long proxy_code = 0;
+    if (j->body.nomem || c == CURLE_OUT_OF_MEMORY)
+        return AD_ERR_NOMEM;
+    if (j->body.too_big || c == CURLE_FILESIZE_EXCEEDED) {
+        ad_err("%s %s: response larger than %u bytes: refusing it", q->method, q->url, AD_HTTP_BODY_MAX);
+    } else if (j->head == HEAD_LINE) {
+        ad_err("%s %s: response header line longer than %u bytes: refusing it", q->method, q->url,
+               AD_HTTP_LINE_MAX);
+    } else if (j->head == HEAD_TOTAL) {
+        ad_err("%s %s: response header longer than %u bytes: refusing it", q->method, q->url, AD_HTTP_HEAD_MAX);
+    } else if (c == CURLE_OPERATION_TIMEDOUT) {
+        curl_off_t connected = 0;
+        curl_easy_getinfo(j->easy, CURLINFO_CONNECT_TIME_T, &connected);
+        if (connected > 0)
+            ad_err("%s %s failed: no complete response within %ld ms: check --server and the network", q->method,
+                   q->url, j->h->request_ms);
+        else
+            ad_err("%s %s failed: cannot connect within %ld ms (%s): check --server and the network", q->method,
+                   q->url, j->h->connect_ms, why);
+    } else if (c == CURLE_SSL_CACERT_BADFILE) {
+        ad_err("cannot read CA certificates from %s (%s): check --ca-bundle", j->h->ca_bundle ? j->h->ca_bundle
+               : "the system's trust store", why);
+    } else if (is_tls_failure(c)) {
+        ad_err("TLS with %s failed: %s: check --ca-bundle (the CA's HTTPS certificate must be trusted) and the "
+               "host name in --server", q->url, why);
+    } else if (c == CURLE_COULDNT_RESOLVE_HOST) {
+        ad_err("%s %s failed: %s: check --server and the DNS resolver in /etc/resolv.conf", q->method, q->url, why);
+    } else if (c == CURLE_COULDNT_RESOLVE_PROXY) {
+        ad_err("%s %s failed: %s: check the proxy in https_proxy, all_proxy or no_proxy", q->method, q->url, why);
+    } else if (curl_easy_getinfo(j->easy, CURLINFO_HTTP_CONNECTCODE, &proxy_code) == CURLE_OK && proxy_code == 407) {
+        ad_err("%s %s failed: the proxy wants other credentials (HTTP 407): check the user and password in "
+               "https_proxy or all_proxy", q->method, q->url);
+    } else if (proxy_code >= 300) {
+        ad_err("%s %s failed: the proxy refused the tunnel (HTTP %ld): check https_proxy, all_proxy and no_proxy",
+               q->method, q->url, proxy_code);
+    } else {
+        ad_err("%s %s failed: %s: check --server and the network", q->method, q->url, why);
+    }
+    return AD_ERR_NETWORK;
+}
+
+/* J's transfer ended with C: fill its request's outcome, free the transfer. */
+static void job_done(struct job *j, CURLcode c)
 {
     struct ad_http_req *q = j->req;
-    struct ad_http_response *r = &q->resp;
-    if (q->rc == AD_ERR_USAGE)
-        return;
-    if (!j->done) {
-        q->rc = AD_ERR_INTERRUPTED;
-        ad_http_response_clear(r);
-        return;
-    }
-    switch (j->fail) {
-    case AD_HF_NONE:
-        if (!r->body && !(r->body = calloc(1, 1))) {
-            q->rc = AD_ERR_NOMEM;
-            ad_http_response_clear(r);
-            return;
-        }
-        ad_debug("HTTP %ld (%zu bytes) for %s %s", r->status, r->len, q->method, q->url);
-        q->rc = AD_OK;
-        return;
-    case AD_HF_INTR:
-        q->rc = AD_ERR_INTERRUPTED;
-        break;
-    case AD_HF_NOMEM:
-        q->rc = AD_ERR_NOMEM;
-        break;
-    case AD_HF_BIG:
-        q->rc = AD_ERR_NETWORK;
-        ad_err("%s %s: response larger than %u bytes: refusing it", q->method, q->url, AD_HTTP_BODY_MAX);
-        break;
-    case AD_HF_TLS:
-        q->rc = AD_ERR_NETWORK;
-        ad_err("TLS with %s failed: %s: check --ca-bundle (the CA's HTTPS certificate must be trusted)", q->url,
-               j->why);
-        break;
-    case AD_HF_NET:
-        q->rc = AD_ERR_NETWORK;
-        ad_err("%s %s failed: %s: check --server and the network", q->method, q->url, j->why);
-        break;
-    }
-    ad_http_response_clear(r);
+    long n = 0;
+    if (curl_easy_getinfo(j->easy, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK && n > 0)
+        j->h->connects += (unsigned long)n;
+    q->rc = c == CURLE_OK ? job_response(j) : job_failure(j, c);
+    if (q->rc != AD_OK)
+        ad_http_response_clear(&q->resp);
+    curl_multi_remove_handle(j->h->multi, j->easy);
+    job_clear(j);
 }
 
-/* Run the pending jobs of GROUP (one origin) on H's connection. */
-static void run_group(struct ad_http *h, struct ad_http_job **group, size_t g)
+/* Start J; false (with J's rc set) when it cannot. */
+static bool job_start(struct job *j)
 {
-    struct ad_http_job *first = group[0];
-    for (size_t k = 0; k < g; k++) {
-        if (group[k]->started)
-            continue;
-        group[k]->started = true;
-        h->count++;
-        ad_debug("HTTP %s %s", group[k]->req->method, group[k]->req->url);
+    struct ad_http_req *q = j->req;
+    j->h->count++;
+    ad_debug("HTTP %s %s", q->method, q->url);
+    if (!job_setup(j)) {
+        q->rc = j->easy ? AD_ERR_INTERNAL : AD_ERR_NOMEM;
+        job_clear(j);
+        return false;
     }
-    if (!first->deadline)
-        first->deadline = ad_now_ms() + h->lim.request_ms;
-    if (!ensure_conn(h, first)) {
-        for (size_t k = 0; k < g; k++) {
-            struct ad_http_job *j = group[k];
-            if (j != first)
-                ad_http_job_fail(j, first->fail, "%s", first->why);
-            j->done = true;
-        }
-        return;
+    if (curl_multi_add_handle(j->h->multi, j->easy) != CURLM_OK) {
+        ad_err("libcurl could not start %s %s", q->method, q->url);
+        q->rc = AD_ERR_INTERNAL;
+        job_clear(j);
+        return false;
     }
-    struct ad_conn *c = h->conn;
-    bool reused = c->uses > 0;
-    if (c->h2) {
-        size_t ended = 0;
-        ad_http2_run(c, group, g, &h->lim, &h->maxflight);
-        for (size_t k = 0; k < g; k++) {
-            ended += group[k]->done;
-            if (group[k]->done && group[k]->fail == AD_HF_NONE)
-                c->uses++;
-        }
-        if (!ended && !ad_is_interrupted()) {
-            /* The server took none of them: a new connection, once. */
-            c->must_close = true;
-            for (size_t k = 0; k < g && !reused; k++) {
-                ad_http_job_fail(group[k], AD_HF_NET, "the server accepts no HTTP/2 requests");
-                group[k]->done = true;
-            }
-        }
-    } else {
-        g = 1; /* HTTP/1.1: one request at a time, no pipelining */
-        ad_http1_exchange(c, first);
-        first->done = true;
-        if (!h->maxflight)
-            h->maxflight = 1;
-    }
-    for (size_t k = 0; k < g; k++) {
-        struct ad_http_job *j = group[k];
-        bool refused = j->refused;
-        if (j->done && j->fail == AD_HF_NET && !j->retried && (refused || (j->retryable && reused))) {
-            ad_debug("%s %s: %s; trying again%s", j->req->method, j->req->url, j->why,
-                     refused ? "" : " on a new connection");
-            job_reset(j);
-            if (!refused)
-                c->must_close = true;
-        }
-    }
-    if (c->must_close)
-        close_conn(h);
+    return true;
 }
 
 ad_status ad_http_batch(struct ad_http *h, struct ad_http_req *reqs, size_t n)
 {
     ad_status rc = AD_OK;
-    struct ad_http_job *jobs = calloc(n ? n : 1, sizeof *jobs);
-    struct ad_http_job **group = calloc(n ? n : 1, sizeof *group);
+    struct job *jobs = calloc(n ? n : 1, sizeof *jobs);
+    size_t next = 0, active = 0;
     for (size_t i = 0; i < n; i++) {
-        struct ad_http_job *j = &jobs[i];
         memset(&reqs[i].resp, 0, sizeof reqs[i].resp);
         reqs[i].resp.retry_after = -1;
-        reqs[i].rc = AD_ERR_INTERNAL;
+        reqs[i].rc = jobs ? AD_ERR_INTERRUPTED : AD_ERR_NOMEM;
         if (strncmp(reqs[i].url, "https://", 8) != 0) {
             ad_err("refusing to talk to %s: the ACME server must be an https:// URL", reqs[i].url);
             reqs[i].rc = AD_ERR_USAGE;
         }
-        if (!jobs || !group) {
-            if (reqs[i].rc != AD_ERR_USAGE)
-                reqs[i].rc = AD_ERR_NOMEM;
-            continue;
-        }
-        j->req = &reqs[i];
-        j->timeout_ms = h->lim.request_ms;
-        const char *why;
-        if (reqs[i].rc == AD_ERR_USAGE) {
-            j->done = true;
-        } else if (!ad_url_parse(reqs[i].url, &j->url, &why)) {
-            ad_http_job_fail(j, AD_HF_NET, "malformed URL (%s)", why);
-            j->started = j->done = true;
-            h->count++;
+        if (jobs) {
+            jobs[i].h = h;
+            jobs[i].req = &reqs[i];
         }
     }
-    if (!jobs || !group) {
-        rc = AD_ERR_NOMEM;
-        goto out;
-    }
+    if (!jobs)
+        return AD_ERR_NOMEM;
     for (;;) {
         if (ad_is_interrupted()) {
             rc = AD_ERR_INTERRUPTED;
-            close_conn(h); /* its state is unknown */
             break;
         }
-        size_t g = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!jobs[i].done && (!g || strcmp(jobs[i].url.origin, group[0]->url.origin) == 0))
-                group[g++] = &jobs[i];
-        if (!g)
+        while (active < AD_HTTP_PARALLEL && next < n) {
+            struct job *j = &jobs[next++];
+            if (j->req->rc != AD_ERR_USAGE && job_start(j))
+                active++;
+        }
+        if (!active)
             break;
-        run_group(h, group, g);
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(h->multi, &running);
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(h->multi, &left))) {
+            char *priv = NULL;
+            if (m->msg != CURLMSG_DONE || curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv) != CURLE_OK ||
+                !priv)
+                continue;
+            job_done((struct job *)(void *)priv, m->data.result);
+            active--;
+        }
+        /* Wait for the network unless a finished request made room for the next. */
+        if (mc == CURLM_OK && active && (running || !(active < AD_HTTP_PARALLEL && next < n)))
+            mc = curl_multi_poll(h->multi, NULL, 0, AD_HTTP_TICK_MS, NULL);
+        if (mc != CURLM_OK && !ad_is_interrupted()) {
+            ad_err("libcurl failed while waiting for the CA: %s", curl_multi_strerror(mc));
+            rc = mc == CURLM_OUT_OF_MEMORY ? AD_ERR_NOMEM : AD_ERR_INTERNAL;
+            break;
+        }
     }
+    /* Interrupted or failed: what still runs is abandoned (curl closes its
+     * connection, whose state is unknown). */
     for (size_t i = 0; i < n; i++) {
-        finish(&jobs[i]);
+        if (jobs[i].easy) {
+            curl_multi_remove_handle(h->multi, jobs[i].easy);
+            job_clear(&jobs[i]);
+            reqs[i].rc = rc;
+        } else if (i >= next && reqs[i].rc != AD_ERR_USAGE) {
+            reqs[i].rc = rc; /* never started */
+        }
         if (reqs[i].rc == AD_ERR_INTERRUPTED)
             rc = AD_ERR_INTERRUPTED;
     }
-out:
-    for (size_t i = 0; jobs && i < n; i++)
-        ad_url_clear(&jobs[i].url);
     free(jobs);
-    free(group);
     return rc;
 }
 

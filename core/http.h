@@ -1,5 +1,6 @@
-/* HTTPS to the CA: one kept-alive connection (HTTP/2 or HTTP/1.1, OpenSSL
- * and libnghttp2), bounded bodies, bounded waits. */
+/* HTTPS to the CA through libcurl: one kept-alive connection per origin
+ * (HTTP/2 streams, or HTTP/1.1 one request after another), proxies from the
+ * environment, bounded bodies, bounded waits. */
 #ifndef AD_HTTP_H
 #define AD_HTTP_H
 
@@ -50,5 +51,11 @@ struct ad_http_req {
 ad_status ad_http_batch(struct ad_http *h, struct ad_http_req *reqs, size_t n);
 /* Number of requests made so far. */
 unsigned long ad_http_count(const struct ad_http *h);
+/* Connections opened so far (for --timings and the tests). */
+unsigned long ad_http_connects(const struct ad_http *h);
+/* "HTTP/2", "HTTP/1.1" ...: the protocol of the last response (static). */
+const char *ad_http_version(const struct ad_http *h);
+/* Connect and whole-request time limits in milliseconds (defaults 10 s and 60 s). */
+void ad_http_set_timeouts(struct ad_http *h, unsigned connect_ms, unsigned request_ms);
 
 #endif

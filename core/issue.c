@@ -457,8 +457,10 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, struct a
         fprintf(stderr, "timings (ms):");
         for (int i = 0; i < PH_COUNT; i++)
             fprintf(stderr, " %s %llu%s", phase_names[i], (unsigned long long)r.t[i], i + 1 < PH_COUNT ? "," : "");
-        fprintf(stderr, "; total %llu; %lu HTTP requests to the CA\n", (unsigned long long)(ad_now_ms() - start),
-                r.http ? ad_http_count(r.http) : 0UL);
+        unsigned long conns = r.http ? ad_http_connects(r.http) : 0UL;
+        fprintf(stderr, "; total %llu; %lu HTTP requests to the CA over %lu connection%s (%s)\n",
+                (unsigned long long)(ad_now_ms() - start), r.http ? ad_http_count(r.http) : 0UL, conns,
+                conns == 1 ? "" : "s", r.http ? ad_http_version(r.http) : "no response");
         uint64_t all = ad_cpu_us();
         fprintf(stderr, "CPU (ms):");
         for (int i = 0; i < PH_COUNT; i++)

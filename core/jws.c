@@ -4,121 +4,12 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
-#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "b64.h"
-#include "der.h"
 #include "log.h"
-
-static const char *const key_names[] = {"ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"};
-
-int ad_key_type_parse(const char *s)
-{
-    for (size_t i = 0; i < sizeof key_names / sizeof *key_names; i++)
-        if (strcmp(s, key_names[i]) == 0)
-            return (int)i;
-    return -1;
-}
-
-const char *ad_key_type_name(enum ad_key_type t)
-{
-    return (unsigned)t < sizeof key_names / sizeof *key_names ? key_names[t] : "?";
-}
-
-ad_status ad_key_generate(enum ad_key_type type, EVP_PKEY **out)
-{
-    EVP_PKEY *k = NULL;
-    switch (type) {
-    case AD_KEY_EC256: k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"); break;
-    case AD_KEY_EC384: k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"); break;
-    case AD_KEY_RSA2048: k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048); break;
-    case AD_KEY_RSA3072: k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072); break;
-    case AD_KEY_RSA4096: k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096); break;
-    }
-    if (!k) {
-        ad_err("cannot generate a %s key (OpenSSL)", ad_key_type_name(type));
-        return AD_ERR_CRYPTO;
-    }
-    *out = k;
-    return AD_OK;
-}
-
-/* PEM "PRIVATE KEY" text of the PKCS#8 DER, 64 characters a line. */
-static ad_status pkcs8_pem(const uint8_t *der, size_t derlen, char **pem, size_t *len)
-{
-    static const char head[] = "-----BEGIN PRIVATE KEY-----\n", tail[] = "-----END PRIVATE KEY-----\n";
-    char *b64 = ad_b64_encode(der, derlen), *o;
-    if (!b64)
-        return AD_ERR_NOMEM;
-    size_t n = strlen(b64), cap = sizeof head + n + n / 64 + 1 + sizeof tail;
-    if (!(o = malloc(cap))) {
-        OPENSSL_cleanse(b64, n);
-        free(b64);
-        return AD_ERR_NOMEM;
-    }
-    size_t at = sizeof head - 1;
-    memcpy(o, head, at);
-    for (size_t i = 0; i < n; i += 64) {
-        size_t l = n - i < 64 ? n - i : 64;
-        memcpy(o + at, b64 + i, l);
-        at += l;
-        o[at++] = '\n';
-    }
-    memcpy(o + at, tail, sizeof tail);
-    at += sizeof tail - 1;
-    OPENSSL_cleanse(b64, n);
-    free(b64);
-    *pem = o;
-    *len = at;
-    return AD_OK;
-}
-
-ad_status ad_key_to_pem(EVP_PKEY *key, char **pem, size_t *len)
-{
-    ad_status rc = AD_ERR_CRYPTO;
-    BIO *b = NULL;
-    char *data;
-    uint8_t *der = NULL;
-    size_t derlen = 0;
-    /* EC keys: our own DER, the same bytes as OpenSSL's encoder writes,
-     * without the cost of looking the encoder up. */
-    int own = ad_der_ec_pkcs8(key, &der, &derlen);
-    if (own != 0) {
-        rc = own > 0 ? pkcs8_pem(der, derlen, pem, len) : AD_ERR_CRYPTO;
-        if (der)
-            OPENSSL_cleanse(der, derlen);
-        free(der);
-        return rc;
-    }
-    if (!(b = BIO_new(BIO_s_mem())) || !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
-        goto out;
-    long n = BIO_get_mem_data(b, &data);
-    if (n <= 0 || !(*pem = malloc((size_t)n + 1)))
-        goto out;
-    memcpy(*pem, data, (size_t)n);
-    (*pem)[n] = '\0';
-    *len = (size_t)n;
-    rc = AD_OK;
-out:
-    BIO_free(b);
-    return rc;
-}
-
-ad_status ad_key_from_pem(const char *pem, size_t len, EVP_PKEY **out)
-{
-    if (len > INT32_MAX)
-        return AD_ERR_CRYPTO;
-    BIO *b = BIO_new_mem_buf(pem, (int)len);
-    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    if (!k)
-        return AD_ERR_CRYPTO;
-    *out = k;
-    return AD_OK;
-}
 
 static int is_ec(EVP_PKEY *k)
 {

@@ -1,4 +1,5 @@
-/* Keys, JWK (RFC 7517/7638) and JWS (RFC 7515) for ACME, with OpenSSL 3. */
+/* JWK (RFC 7517/7638) and JWS (RFC 7515) for ACME, with OpenSSL 3.  Keys
+ * themselves are in key.h, which this header brings along. */
 #ifndef AD_JWS_H
 #define AD_JWS_H
 
@@ -7,18 +8,8 @@
 #include <stdint.h>
 
 #include "acme-dns/status.h"
+#include "key.h"
 
-enum ad_key_type { AD_KEY_EC256, AD_KEY_EC384, AD_KEY_RSA2048, AD_KEY_RSA3072, AD_KEY_RSA4096 };
-
-/* "ec256" ... "rsa4096" → type; -1 when unknown. */
-int ad_key_type_parse(const char *s);
-const char *ad_key_type_name(enum ad_key_type t);
-/* New key.  Caller frees with EVP_PKEY_free. */
-ad_status ad_key_generate(enum ad_key_type type, EVP_PKEY **out);
-/* PEM (PKCS#8) of a private key.  Caller frees *PEM (NUL-terminated). */
-ad_status ad_key_to_pem(EVP_PKEY *key, char **pem, size_t *len);
-/* Private key from PEM text.  Caller frees with EVP_PKEY_free. */
-ad_status ad_key_from_pem(const char *pem, size_t len, EVP_PKEY **out);
 /* Public JWK, members in lexicographic order (RFC 7638), compact JSON.
  * Caller frees. */
 ad_status ad_jwk_json(EVP_PKEY *key, char **json);

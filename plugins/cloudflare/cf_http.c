@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cf_util.h"
+#include "curl_util.h"
 
 #define CF_LOG(h, lvl, ...) (h)->host->log((h)->host->ctx, (lvl), __VA_ARGS__)
 
@@ -27,9 +28,7 @@ enum req_state { REQ_WAITING = 0, REQ_FLIGHT, REQ_DONE };
 
 struct req_priv {
     CURL *easy;
-    char *buf;
-    size_t len, cap;
-    bool too_big;
+    struct ad_body body;  /* capped at AD_CF_MAX_BODY */
     long retry_after;  /* seconds, -1 when absent */
     unsigned attempts;
     uint64_t not_before;
@@ -112,6 +111,7 @@ struct ad_cf_req *ad_cf_req_new(const char *method, char *url, char *body)
     r->url = url;
     r->body = body;
     r->priv = p;
+    p->body.max = AD_CF_MAX_BODY;
     return r;
 }
 
@@ -123,7 +123,7 @@ void ad_cf_req_free(struct ad_cf_req *r)
     if (p) {
         if (p->easy)
             curl_easy_cleanup(p->easy);
-        free(p->buf);
+        ad_body_clear(&p->body);
         free(p);
     }
     if (r->json)
@@ -133,58 +133,13 @@ void ad_cf_req_free(struct ad_cf_req *r)
     free(r);
 }
 
-static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
+/* Retry-After of the answer E just gave, in seconds; -1 when absent. */
+static long retry_after(CURL *e)
 {
-    struct req_priv *p = ud;
-    size_t n = size * nmemb;
-    if (p->len + n > AD_CF_MAX_BODY) {
-        p->too_big = true;
-        return 0;
-    }
-    if (p->len + n + 1 > p->cap) {
-        size_t cap = p->cap ? p->cap : 4096;
-        while (cap < p->len + n + 1)
-            cap *= 2;
-        char *nb = realloc(p->buf, cap);
-        if (!nb)
-            return 0;
-        p->buf = nb;
-        p->cap = cap;
-    }
-    memcpy(p->buf + p->len, data, n);
-    p->len += n;
-    p->buf[p->len] = '\0';
-    return n;
-}
-
-static size_t header_cb(char *data, size_t size, size_t nmemb, void *ud)
-{
-    struct req_priv *p = ud;
-    size_t n = size * nmemb;
-    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        p->retry_after = -1;  /* a new response begins */
-        return n;
-    }
-    static const char name[] = "retry-after:";
-    if (n > sizeof(name) - 1 && n < 200 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
-        char v[200];
-        memcpy(v, data + sizeof(name) - 1, n - (sizeof(name) - 1));
-        v[n - (sizeof(name) - 1)] = '\0';
-        ad_cf_trim(v);
-        long secs = ad_cf_retry_after_secs(v);
-        if (secs < 0) {
-            const char *s = v;
-            while (*s == ' ')
-                s++;
-            time_t when = curl_getdate(s, NULL);
-            if (when != (time_t)-1) {
-                time_t now = time(NULL);
-                secs = when > now ? (long)(when - now) : 0;
-            }
-        }
-        p->retry_after = secs;
-    }
-    return n;
+    struct curl_header *hh;
+    if (curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &hh) != CURLHE_OK)
+        return -1;
+    return ad_retry_after_secs(hh->value, time(NULL));
 }
 
 /* Path of a request's URL below the API base, for log lines. */
@@ -217,10 +172,8 @@ static bool setup_easy(struct ad_cf_http *h, struct ad_cf_req *r)
         SET(CURLOPT_CAINFO, h->ca_bundle);
     SET(CURLOPT_USERAGENT, h->user_agent);
     SET(CURLOPT_HTTPHEADER, h->headers);
-    SET(CURLOPT_WRITEFUNCTION, write_cb);
-    SET(CURLOPT_WRITEDATA, (void *)p);
-    SET(CURLOPT_HEADERFUNCTION, header_cb);
-    SET(CURLOPT_HEADERDATA, (void *)p);
+    SET(CURLOPT_WRITEFUNCTION, ad_body_write);
+    SET(CURLOPT_WRITEDATA, (void *)&p->body);
     SET(CURLOPT_PRIVATE, (void *)r);
     SET(CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     SET(CURLOPT_TIMEOUT_MS, 30000L);
@@ -269,8 +222,7 @@ static void schedule(struct ad_cf_http *h, struct req_priv *p, uint64_t delay_ms
 {
     p->not_before = now_ms() + delay_ms;
     p->state = REQ_WAITING;
-    p->len = 0;
-    p->too_big = false;
+    ad_body_clear(&p->body);
     p->retry_after = -1;
     (void)h;
 }
@@ -293,7 +245,7 @@ static bool finish(struct ad_cf_http *h, struct ad_cf_req *r, CURLcode rc)
     unsigned jitter = (h->seed >> 16) % 1000u;
 
     if (rc != CURLE_OK) {
-        if (p->too_big) {
+        if (p->body.too_big) {
             req_fail(r, "%s %s: the response is larger than %u bytes; is api-url a Cloudflare API?",
                      r->method, path, AD_CF_MAX_BODY);
             return false;
@@ -323,8 +275,9 @@ static bool finish(struct ad_cf_http *h, struct ad_cf_req *r, CURLcode rc)
     long code = 0;
     curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
     r->http = code;
+    p->retry_after = retry_after(p->easy);
     CF_LOG(h, AD_LOG_DEBUG, "%s %s -> HTTP %ld (%llu ms, %zu bytes)", r->method, path, code,
-           (unsigned long long)(now_ms() - p->started), p->len);
+           (unsigned long long)(now_ms() - p->started), p->body.len);
 
     if (code == 429) {
         long ra = p->retry_after;
@@ -365,7 +318,7 @@ static bool finish(struct ad_cf_http *h, struct ad_cf_req *r, CURLcode rc)
         return false;
     }
 
-    if (p->len == 0) {
+    if (p->body.len == 0) {
         req_fail(r, "%s %s: empty response (HTTP %ld); is api-url a Cloudflare API?", r->method,
                  path, code);
         return false;
@@ -375,7 +328,7 @@ static bool finish(struct ad_cf_http *h, struct ad_cf_req *r, CURLcode rc)
         req_fail(r, "out of memory");
         return false;
     }
-    struct json_object *j = json_tokener_parse_ex(tok, p->buf, (int)p->len);
+    struct json_object *j = json_tokener_parse_ex(tok, p->body.data, (int)p->body.len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     json_tokener_free(tok);
     struct json_object *s = NULL;
@@ -421,8 +374,7 @@ void ad_cf_http_run(struct ad_cf_http *h, struct ad_cf_req *const *reqs, size_t 
                     wake = p->not_before;
                 continue;
             }
-            p->len = 0;
-            p->too_big = false;
+            ad_body_clear(&p->body);
             p->retry_after = -1;
             p->started = now;
             if (!setup_easy(h, r) || curl_multi_add_handle(h->multi, p->easy) != CURLM_OK) {

@@ -184,23 +184,6 @@ bool ad_cf_id_ok(const char *s)
     return true;
 }
 
-long ad_cf_retry_after_secs(const char *value)
-{
-    while (*value == ' ' || *value == '\t')
-        value++;
-    if (!isdigit((unsigned char)*value))
-        return -1;
-    long v = 0;
-    while (isdigit((unsigned char)*value)) {
-        if (v > 100000000L)
-            return 100000000L;
-        v = v * 10 + (*value++ - '0');
-    }
-    while (*value == ' ' || *value == '\t' || *value == '\r' || *value == '\n')
-        value++;
-    return *value ? -1 : v;
-}
-
 void ad_cf_sanitize(char *dst, size_t dstlen, const char *src)
 {
     if (dstlen == 0)

@@ -1,6 +1,6 @@
 /*
  * Pure helpers of the Cloudflare provider: URL policy, TXT quoting and
- * comparison, secret trimming, Retry-After parsing, identifier checks and
+ * comparison, secret trimming, identifier checks and
  * sanitising of text that came from the network.  No I/O, no globals, so
  * they are unit tested on their own.
  */
@@ -39,10 +39,6 @@ bool ad_cf_secret_ok(const char *s);
 /* True when S is a Cloudflare-style identifier: 1..AD_CF_ID_MAX characters
  * of [A-Za-z0-9_-]. */
 bool ad_cf_id_ok(const char *s);
-
-/* Parse a Retry-After header value given in seconds ("3").  HTTP dates are
- * handled by the caller.  Returns -1 when VALUE is not a number. */
-long ad_cf_retry_after_secs(const char *value);
 
 /* Copy at most DSTLEN-1 bytes of SRC to DST replacing control and non-ASCII
  * bytes with '?', so that text from the network is safe to log. */

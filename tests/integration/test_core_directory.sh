@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The directory command: what the CA's ACME directory offers, against Pebble;
-# refusals of a plain-http URL, an untrusted CA and a server that is not ACME.
+# refusals of a plain-http URL, an untrusted CA and a server that is not ACME;
+# the binary's HTTPS is libcurl's.
 set -euo pipefail
 SRC=${ACME_DNS_SRC:?set ACME_DNS_SRC to the source directory}
 # shellcheck source=bed.sh
@@ -32,4 +33,8 @@ assert_contains "$D/out.log" "check --ca-bundle"
 # The management interface is HTTPS but not an ACME directory.
 run 7 directory --server "$PEBBLE_MGMT_URL/roots/0" --ca-bundle "$ACME_CA_BUNDLE"
 assert_contains "$D/out.log" "is not an ACME directory"
+# HTTPS through libcurl: the binary links it, and not an HTTP/2 library of its own.
+needed=$(readelf -d "$ACME_DNS" | awk '/NEEDED/ {print $NF}')
+grep -q 'libcurl' <<<"$needed" || fail "acme-dns does not link libcurl: $needed"
+if grep -q 'nghttp2' <<<"$needed"; then fail "acme-dns links libnghttp2 itself: $needed"; fi
 echo "PASS: test_core_directory"
