@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cf_util.h"
+#include "clock.h"
 
 #define CF_LOG(h, lvl, ...) (h)->host->log((h)->host->ctx, (lvl), __VA_ARGS__)
 
@@ -36,13 +37,6 @@ struct req_priv {
     uint64_t started;
     enum req_state state;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* True once the user asked acme-dns to stop (host service, ABI 1.0). */
 static bool interrupted(const struct ad_cf_http *h)
@@ -73,7 +67,7 @@ ad_status ad_cf_http_new(const struct ad_cf_http_cfg *cfg, struct ad_cf_http **o
         rc = AD_ERR_INTERNAL;
         goto out;
     }
-    h->seed = (unsigned)now_ms();
+    h->seed = (unsigned)ad_now_ms();
     *out = h;
     h = NULL;
     rc = AD_OK;
@@ -267,7 +261,7 @@ static bool transport_retryable(CURLcode c)
 
 static void schedule(struct ad_cf_http *h, struct req_priv *p, uint64_t delay_ms)
 {
-    p->not_before = now_ms() + delay_ms;
+    p->not_before = ad_now_ms() + delay_ms;
     p->state = REQ_WAITING;
     p->len = 0;
     p->too_big = false;
@@ -324,7 +318,7 @@ static bool finish(struct ad_cf_http *h, struct ad_cf_req *r, CURLcode rc)
     curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
     r->http = code;
     CF_LOG(h, AD_LOG_DEBUG, "%s %s -> HTTP %ld (%llu ms, %zu bytes)", r->method, path, code,
-           (unsigned long long)(now_ms() - p->started), p->len);
+           (unsigned long long)(ad_now_ms() - p->started), p->len);
 
     if (code == 429) {
         long ra = p->retry_after;
@@ -409,7 +403,7 @@ void ad_cf_http_run(struct ad_cf_http *h, struct ad_cf_req *const *reqs, size_t 
         }
     }
     while (done < n) {
-        uint64_t now = now_ms();
+        uint64_t now = ad_now_ms();
         uint64_t wake = UINT64_MAX;
         for (size_t i = 0; i < n && inflight < AD_CF_MAX_INFLIGHT; i++) {
             struct ad_cf_req *r = reqs[i];
@@ -462,7 +456,7 @@ void ad_cf_http_run(struct ad_cf_http *h, struct ad_cf_req *const *reqs, size_t 
         if (interrupted(h))
             break;
         int timeout = 100; /* wake at least this often to notice an interrupt */
-        now = now_ms();
+        now = ad_now_ms();
         if (wake != UINT64_MAX) {
             uint64_t d = wake > now ? wake - now : 0;
             if (d < (uint64_t)timeout)
