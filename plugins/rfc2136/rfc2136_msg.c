@@ -259,8 +259,9 @@ ad_status ad_rfc2136_explain(unsigned rcode, unsigned tsig_error, const struct a
             return AD_ERR_AUTH;
         }
         snprintf(buf, len,
-                 "server %s refused the update (REFUSED): check update-policy/allow-update for key %s on "
-                 "zone %s",
+                 "server %s refused the update (REFUSED): check that key %s may update zone %s (BIND: "
+                 "update-policy or allow-update; PowerDNS: TSIG-ALLOW-DNSUPDATE, and this host's address in "
+                 "allow-dnsupdate-from or ALLOW-DNSUPDATE-FROM)",
                  w->server, w->key_name, w->zone);
         return AD_ERR_PROVIDER;
     case LDNS_RCODE_NOTAUTH:

@@ -177,8 +177,9 @@ static void test_explain(void **state)
                      AD_ERR_AUTH);
     assert_non_null(strstr(m, "BADTRUNC"));
     assert_int_equal(ad_rfc2136_explain(LDNS_RCODE_REFUSED, 0, &w, m, sizeof m), AD_ERR_PROVIDER);
-    assert_non_null(strstr(m, "refused the update (REFUSED): check update-policy/allow-update "
-                              "for key acme-key on zone example.test"));
+    assert_non_null(strstr(m, "refused the update (REFUSED): check that key acme-key may update zone "
+                              "example.test (BIND: update-policy or allow-update; PowerDNS: TSIG-ALLOW-DNSUPDATE, and this "
+                              "host's address in allow-dnsupdate-from or ALLOW-DNSUPDATE-FROM)"));
     assert_int_equal(ad_rfc2136_explain(LDNS_RCODE_NOTZONE, 0, &w, m, sizeof m), AD_ERR_PROVIDER);
     assert_non_null(strstr(m, "_acme-challenge.other.test is not in zone example.test"));
     assert_non_null(strstr(m, "set the zone option"));
