@@ -231,11 +231,13 @@ ad_status ad_dnscheck_new(const char *const *resolvers, size_t n, struct ad_dnsc
         ad_addr_str((const struct sockaddr *)&dc->res[i], a, sizeof a);
         ad_debug("dns: resolver %s%s", a, n == 0 ? " (from /etc/resolv.conf)" : "");
     }
-    *out = dc;
-    dc = NULL;
     rc = AD_OK;
 out:
-    free(dc);
+    if (rc != AD_OK) {
+        free(dc);
+        dc = NULL;
+    }
+    *out = dc;
     return rc;
 }
 

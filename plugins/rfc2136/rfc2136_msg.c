@@ -76,13 +76,13 @@ ad_status ad_rfc2136_build_update(const char *zone, const struct ad_rfc2136_txt 
     z = NULL; /* the packet owns it */
     ldns_pkt_set_rd(p, false);
     ldns_pkt_set_random_id(p);
-    if (ldns_pkt2wire(out, p, len) != LDNS_STATUS_OK || *len > LDNS_MAX_PACKETLEN - AD_RFC2136_TSIG_ROOM) {
+    if (ldns_pkt2wire(out, p, len) == LDNS_STATUS_OK && *len <= LDNS_MAX_PACKETLEN - AD_RFC2136_TSIG_ROOM)
+        rc = AD_OK;
+out:
+    if (rc != AD_OK) {
         free(*out);
         *out = NULL;
-        goto out;
     }
-    rc = AD_OK;
-out:
     ldns_rdf_deep_free(z);
     ldns_rr_list_deep_free(up);
     ldns_pkt_free(p);
@@ -264,30 +264,28 @@ ad_status ad_rfc2136_explain(unsigned rcode, unsigned tsig_error, const struct a
                  "allow-dnsupdate-from or ALLOW-DNSUPDATE-FROM)",
                  w->server, w->key_name, w->zone);
         return AD_ERR_PROVIDER;
-    case LDNS_RCODE_NOTAUTH:
-        snprintf(buf, len,
-                 "server %s is not authoritative for zone %s (NOTAUTH): set server to the zone's primary, or "
-                 "set the zone option",
-                 w->server, w->zone);
-        return AD_ERR_PROVIDER;
     case LDNS_RCODE_NOTZONE:
         snprintf(buf, len, "%s is not in zone %s (NOTZONE): set the zone option", w->name, w->zone);
         return AD_ERR_PROVIDER;
-    case LDNS_RCODE_SERVFAIL:
-        snprintf(buf, len,
-                 "server %s failed to apply the update to zone %s (SERVFAIL): check the server's log "
-                 "(journal, zone file permissions, dynamic zone)",
-                 w->server, w->zone);
-        return AD_ERR_PROVIDER;
-    case LDNS_RCODE_NOTIMPL:
-        snprintf(buf, len, "server %s does not support dynamic updates (NOTIMP)", w->server);
-        return AD_ERR_PROVIDER;
-    case LDNS_RCODE_FORMERR:
-        snprintf(buf, len, "server %s could not parse the update (FORMERR)", w->server);
-        return AD_ERR_PROVIDER;
     default:
-        snprintf(buf, len, "server %s rejected the update to zone %s (%s)", w->server, w->zone,
-                 ad_rfc2136_rcode_name(rcode, nb));
-        return AD_ERR_PROVIDER;
+        break;
     }
+    static const struct {
+        unsigned rcode;
+        const char *did, *todo;
+    } other[] = {
+        {LDNS_RCODE_NOTAUTH, "is not authoritative for", ": set server to the zone's primary, or set the zone option"},
+        {LDNS_RCODE_SERVFAIL, "failed to apply the update to",
+         ": check the server's log (journal, zone file permissions, dynamic zone)"},
+        {LDNS_RCODE_NOTIMPL, "does not support dynamic updates of", ""},
+        {LDNS_RCODE_FORMERR, "could not parse the update of", ""},
+    };
+    size_t i = 0;
+    while (i < sizeof other / sizeof other[0] && other[i].rcode != rcode)
+        i++;
+    snprintf(buf, len, "server %s %s zone %s (%s)%s", w->server,
+             i < sizeof other / sizeof other[0] ? other[i].did : "rejected the update to", w->zone,
+             rcode == LDNS_RCODE_NOTIMPL ? "NOTIMP" : ad_rfc2136_rcode_name(rcode, nb),
+             i < sizeof other / sizeof other[0] ? other[i].todo : "");
+    return AD_ERR_PROVIDER;
 }

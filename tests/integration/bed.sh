@@ -76,6 +76,7 @@
 #   *.pid, *.log   the daemons
 #
 # Other functions: bed_down DIR, bed_run DIR CMD..., bed_acme DIR ARGS...,
+# bed_acme_expect DIR WANT LOG ARGS...,
 # bed_txt DIR NAME [ADDR], bed_issuer_root DIR, bed_verify_cert DIR CERTDIR NAME...,
 # bed_secondary_release DIR, bed_wait_secondary DIR [SECONDS], bed_tmpdir,
 # fail MSG, assert_eq EXPECTED ACTUAL [WHAT], assert_contains FILE STRING,
@@ -693,6 +694,17 @@ bed_acme() {
         bed_run "$d" "$ACME_DNS" --server "$ACME_DIR_URL" --ca-bundle "$ACME_CA_BUNDLE" \
             --agree-tos --state-dir "$d/state" --dns-resolver "$DNS_SERVER" "$@"
     )
+}
+
+# bed_acme_expect DIR WANT LOG ARGS...: bed_acme DIR ARGS... with its output in LOG; fail,
+# showing the log's tail, unless it exits WANT.
+bed_acme_expect() {
+    local d=${1:?usage: bed_acme_expect DIR WANT LOG ARGS...} want=$2 log=$3 rc=0
+    shift 3
+    bed_acme "$d" "$@" >"$log" 2>&1 || rc=$?
+    [ "$rc" != "$want" ] || return 0
+    tail -n 40 "$log" >&2
+    fail "acme-dns exited $rc, expected $want (log: $log)"
 }
 
 # bed_txt DIR NAME [ADDR]: the TXT values at NAME served by ADDR (default the

@@ -18,15 +18,9 @@ WRONG=c2VjcmV0LXRoYXQtdGhlLXNlcnZlci1kb2VzLW5vdC1rbm93 # base64, not the bed's s
 # run LABEL EXPECTED_RC ARGS...: one run for LABEL.example.test and *.LABEL.example.test;
 # nothing may be left at the primary, the only authoritative server here.
 run() {
-    local label=$1 want=$2 rc=0
-    shift 2
-    bed_acme "$D" --provider rfc2136 --provider-opt "server=$DNS_SERVER" --cert-name "$label" \
-        -d "$label.example.test" -d "*.$label.example.test" -v "$@" >"$D/$label.log" 2>&1 || rc=$?
-    if [ "$rc" != "$want" ]; then
-        tail -n 40 "$D/$label.log" >&2
-        fail "$label: acme-dns exited $rc with the $PRIMARY primary (expected $want)"
-    fi
-    assert_eq "" "$(bed_txt "$D" "_acme-challenge.$label.example.test")" "$label: TXT left at the $PRIMARY primary"
+    bed_acme_expect "$D" "$2" "$D/$1.log" --provider rfc2136 --provider-opt "server=$DNS_SERVER" \
+        --cert-name "$1" -d "$1.example.test" -d "*.$1.example.test" -v "${@:3}"
+    assert_eq "" "$(bed_txt "$D" "_acme-challenge.$1.example.test")" "$1: TXT left at the $PRIMARY primary"
 }
 
 for a in $BED_ALGS; do

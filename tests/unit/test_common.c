@@ -295,12 +295,12 @@ static void test_exchange(void **st)
     close(silent);
 }
 
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_numbers), cmocka_unit_test(test_parse_addr), cmocka_unit_test(test_parse_addr_malformed),
+    cmocka_unit_test(test_normalize), cmocka_unit_test(test_poll_stop), cmocka_unit_test(test_exchange),
+};
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_numbers),   cmocka_unit_test(test_parse_addr),
-        cmocka_unit_test(test_parse_addr_malformed), cmocka_unit_test(test_normalize),
-        cmocka_unit_test(test_poll_stop), cmocka_unit_test(test_exchange),
-    };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

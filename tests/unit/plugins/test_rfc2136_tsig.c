@@ -186,6 +186,34 @@ static struct ad_rfc2136_key *vec_key(const struct ad_vec *v)
     return k;
 }
 
+/* Vector I's key, and BIND's request Q and reply R parsed; vec_close frees them. */
+static struct ad_rfc2136_key *vec_open(size_t i, struct ad_rfc2136_reply *q, struct ad_rfc2136_reply *r)
+{
+    const struct ad_vec *v = &ad_vectors[i];
+    assert_int_equal(ad_rfc2136_reply_parse(v->req, v->req_len, q), AD_OK);
+    assert_int_equal(ad_rfc2136_reply_parse(v->rep, v->rep_len, r), AD_OK);
+    return vec_key(v);
+}
+
+static void vec_close(struct ad_rfc2136_key *k, struct ad_rfc2136_reply *q, struct ad_rfc2136_reply *r)
+{
+    ad_rfc2136_reply_clear(q);
+    ad_rfc2136_reply_clear(r);
+    ad_rfc2136_key_free(k);
+}
+
+/* CHECK for every vector: its key, BIND's request Q and reply R. */
+static void each_vector(void (*check)(const struct ad_vec *v, const struct ad_rfc2136_key *k,
+                                      const struct ad_rfc2136_reply *q, const struct ad_rfc2136_reply *r))
+{
+    for (size_t i = 0; i < sizeof ad_vectors / sizeof ad_vectors[0]; i++) {
+        struct ad_rfc2136_reply q, r;
+        struct ad_rfc2136_key *k = vec_open(i, &q, &r);
+        check(&ad_vectors[i], k, &q, &r);
+        vec_close(k, &q, &r);
+    }
+}
+
 /* Re-signing BIND's request with its time gives BIND's bytes exactly. */
 static void test_sign_matches_bind(void **state)
 {
@@ -229,59 +257,55 @@ static void test_sign_matches_bind(void **state)
 }
 
 /* BIND's signed reply verifies with the request MAC prepended. */
+static void check_verify(const struct ad_vec *v, const struct ad_rfc2136_key *k,
+                         const struct ad_rfc2136_reply *q, const struct ad_rfc2136_reply *r)
+{
+    assert_true(r->qr);
+    assert_int_equal(r->opcode, LDNS_PACKET_UPDATE);
+    assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+    assert_int_equal(r->id, q->id);
+    assert_true(r->has_tsig);
+    assert_int_equal(r->error, 0);
+    uint64_t now = r->time_signed;
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len, now),
+                     AD_TSIG_CHECK_OK);
+    /* the fudge bounds the clock difference both ways */
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len,
+                                            now + r->fudge),
+                     AD_TSIG_CHECK_OK);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len,
+                                            now + r->fudge + 1),
+                     AD_TSIG_CHECK_BAD_TIME);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len,
+                                            now - r->fudge - 1),
+                     AD_TSIG_CHECK_BAD_TIME);
+    /* without the request MAC, or with another one, it fails */
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, NULL, 0, now),
+                     AD_TSIG_CHECK_BAD_MAC);
+    uint8_t other[64];
+    memcpy(other, q->mac, q->mac_len);
+    other[0] ^= 1;
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, other, q->mac_len, now),
+                     AD_TSIG_CHECK_BAD_MAC);
+    /* a flipped bit anywhere in the signed part fails */
+    uint8_t *copy = malloc(v->rep_len);
+    assert_non_null(copy);
+    for (size_t off = 2; off < r->tsig_off; off++) {
+        memcpy(copy, v->rep, v->rep_len);
+        copy[off] ^= 0x20;
+        struct ad_rfc2136_reply r2;
+        if (ad_rfc2136_reply_parse(copy, v->rep_len, &r2) == AD_OK && r2.has_tsig)
+            assert_int_not_equal(ad_rfc2136_tsig_verify(k, copy, v->rep_len, &r2, q->mac, q->mac_len, now),
+                                 AD_TSIG_CHECK_OK);
+        ad_rfc2136_reply_clear(&r2);
+    }
+    free(copy);
+}
+
 static void test_verify_bind_reply(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof ad_vectors / sizeof ad_vectors[0]; i++) {
-        const struct ad_vec *v = &ad_vectors[i];
-        struct ad_rfc2136_key *k = vec_key(v);
-        struct ad_rfc2136_reply q, r;
-        assert_int_equal(ad_rfc2136_reply_parse(v->req, v->req_len, &q), AD_OK);
-        assert_int_equal(ad_rfc2136_reply_parse(v->rep, v->rep_len, &r), AD_OK);
-        assert_true(r.qr);
-        assert_int_equal(r.opcode, LDNS_PACKET_UPDATE);
-        assert_int_equal(r.rcode, LDNS_RCODE_NOERROR);
-        assert_int_equal(r.id, q.id);
-        assert_true(r.has_tsig);
-        assert_int_equal(r.error, 0);
-        uint64_t now = r.time_signed;
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len, now),
-                         AD_TSIG_CHECK_OK);
-        /* the fudge bounds the clock difference both ways */
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len,
-                                                now + r.fudge),
-                         AD_TSIG_CHECK_OK);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len,
-                                                now + r.fudge + 1),
-                         AD_TSIG_CHECK_BAD_TIME);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len,
-                                                now - r.fudge - 1),
-                         AD_TSIG_CHECK_BAD_TIME);
-        /* without the request MAC, or with another one, it fails */
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, NULL, 0, now),
-                         AD_TSIG_CHECK_BAD_MAC);
-        uint8_t other[64];
-        memcpy(other, q.mac, q.mac_len);
-        other[0] ^= 1;
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, other, q.mac_len, now),
-                         AD_TSIG_CHECK_BAD_MAC);
-        /* a flipped bit anywhere in the signed part fails */
-        uint8_t *copy = malloc(v->rep_len);
-        assert_non_null(copy);
-        for (size_t off = 2; off < r.tsig_off; off++) {
-            memcpy(copy, v->rep, v->rep_len);
-            copy[off] ^= 0x20;
-            struct ad_rfc2136_reply r2;
-            if (ad_rfc2136_reply_parse(copy, v->rep_len, &r2) == AD_OK && r2.has_tsig)
-                assert_int_not_equal(ad_rfc2136_tsig_verify(k, copy, v->rep_len, &r2, q.mac, q.mac_len, now),
-                                     AD_TSIG_CHECK_OK);
-            ad_rfc2136_reply_clear(&r2);
-        }
-        free(copy);
-        ad_rfc2136_reply_clear(&q);
-        ad_rfc2136_reply_clear(&r);
-        ad_rfc2136_key_free(k);
-    }
+    each_vector(check_verify);
 }
 
 static void test_wrong_key(void **state)
@@ -379,36 +403,32 @@ static void test_parse_pointer_loop(void **state)
 /* A reply whose MAC is right but whose time is more than the fudge away
  * from ours is refused (RFC 8945 5.2.3), both ways; the MAC is checked
  * first, so a tampered reply out of the window is a bad MAC. */
+static void check_window(const struct ad_vec *v, const struct ad_rfc2136_key *k,
+                         const struct ad_rfc2136_reply *q, const struct ad_rfc2136_reply *r)
+{
+    assert_int_equal(r->fudge, 300);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len, r->time_signed + 3600),
+                     AD_TSIG_CHECK_BAD_TIME);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len, r->time_signed - 3600),
+                     AD_TSIG_CHECK_BAD_TIME);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len, r->time_signed + 299),
+                     AD_TSIG_CHECK_OK);
+    uint8_t *copy = malloc(v->rep_len);
+    assert_non_null(copy);
+    memcpy(copy, v->rep, v->rep_len);
+    copy[13] ^= 0x20; /* the zone name's case: still parses, no longer verifies */
+    struct ad_rfc2136_reply r2;
+    assert_int_equal(ad_rfc2136_reply_parse(copy, v->rep_len, &r2), AD_OK);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, copy, v->rep_len, &r2, q->mac, q->mac_len, r->time_signed + 3600),
+                     AD_TSIG_CHECK_BAD_MAC);
+    ad_rfc2136_reply_clear(&r2);
+    free(copy);
+}
+
 static void test_reply_outside_window(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof ad_vectors / sizeof ad_vectors[0]; i++) {
-        const struct ad_vec *v = &ad_vectors[i];
-        struct ad_rfc2136_key *k = vec_key(v);
-        struct ad_rfc2136_reply q, r;
-        assert_int_equal(ad_rfc2136_reply_parse(v->req, v->req_len, &q), AD_OK);
-        assert_int_equal(ad_rfc2136_reply_parse(v->rep, v->rep_len, &r), AD_OK);
-        assert_int_equal(r.fudge, 300);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len, r.time_signed + 3600),
-                         AD_TSIG_CHECK_BAD_TIME);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len, r.time_signed - 3600),
-                         AD_TSIG_CHECK_BAD_TIME);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len, r.time_signed + 299),
-                         AD_TSIG_CHECK_OK);
-        uint8_t *copy = malloc(v->rep_len);
-        assert_non_null(copy);
-        memcpy(copy, v->rep, v->rep_len);
-        copy[13] ^= 0x20; /* the zone name's case: still parses, no longer verifies */
-        struct ad_rfc2136_reply r2;
-        assert_int_equal(ad_rfc2136_reply_parse(copy, v->rep_len, &r2), AD_OK);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, copy, v->rep_len, &r2, q.mac, q.mac_len, r.time_signed + 3600),
-                         AD_TSIG_CHECK_BAD_MAC);
-        ad_rfc2136_reply_clear(&r2);
-        free(copy);
-        ad_rfc2136_reply_clear(&q);
-        ad_rfc2136_reply_clear(&r);
-        ad_rfc2136_key_free(k);
-    }
+    each_vector(check_window);
 }
 
 /* REP with its MAC cut to KEEP bytes (the MAC size and RDLENGTH fixed). */
@@ -430,43 +450,40 @@ static uint8_t *cut_mac(const struct ad_vec *v, const struct ad_rfc2136_reply *r
 /* RFC 8945 5.2.2.1: a MAC truncated to max(10, half the hash) bytes or more
  * verifies on its leading bytes; a shorter one is refused, as is a wrong
  * byte within the part kept. */
+static void check_truncated(const struct ad_vec *v, const struct ad_rfc2136_key *k,
+                            const struct ad_rfc2136_reply *q, const struct ad_rfc2136_reply *r)
+{
+    struct ad_rfc2136_reply t;
+    size_t full = k->alg->mac_len, min = full / 2 > 10 ? full / 2 : 10, len = 0;
+    uint8_t *w = cut_mac(v, r, min, &len);
+    assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
+    assert_int_equal(t.mac_len, min);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q->mac, q->mac_len, t.time_signed), AD_TSIG_CHECK_OK);
+    ad_rfc2136_reply_clear(&t);
+    w[len - 6 - 1] ^= 1; /* the last MAC byte kept */
+    assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q->mac, q->mac_len, t.time_signed),
+                     AD_TSIG_CHECK_BAD_MAC);
+    ad_rfc2136_reply_clear(&t);
+    free(w);
+    w = cut_mac(v, r, min - 1, &len);
+    assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q->mac, q->mac_len, t.time_signed),
+                     AD_TSIG_CHECK_BAD_TRUNC);
+    ad_rfc2136_reply_clear(&t);
+    free(w);
+    w = cut_mac(v, r, 0, &len); /* the unsigned error form */
+    assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q->mac, q->mac_len, t.time_signed),
+                     AD_TSIG_CHECK_BAD_TRUNC);
+    ad_rfc2136_reply_clear(&t);
+    free(w);
+}
+
 static void test_truncated_mac(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof ad_vectors / sizeof ad_vectors[0]; i++) {
-        const struct ad_vec *v = &ad_vectors[i];
-        struct ad_rfc2136_key *k = vec_key(v);
-        struct ad_rfc2136_reply q, r, t;
-        assert_int_equal(ad_rfc2136_reply_parse(v->req, v->req_len, &q), AD_OK);
-        assert_int_equal(ad_rfc2136_reply_parse(v->rep, v->rep_len, &r), AD_OK);
-        size_t full = k->alg->mac_len, min = full / 2 > 10 ? full / 2 : 10, len = 0;
-        uint8_t *w = cut_mac(v, &r, min, &len);
-        assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
-        assert_int_equal(t.mac_len, min);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q.mac, q.mac_len, t.time_signed), AD_TSIG_CHECK_OK);
-        ad_rfc2136_reply_clear(&t);
-        w[len - 6 - 1] ^= 1; /* the last MAC byte kept */
-        assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q.mac, q.mac_len, t.time_signed),
-                         AD_TSIG_CHECK_BAD_MAC);
-        ad_rfc2136_reply_clear(&t);
-        free(w);
-        w = cut_mac(v, &r, min - 1, &len);
-        assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q.mac, q.mac_len, t.time_signed),
-                         AD_TSIG_CHECK_BAD_TRUNC);
-        ad_rfc2136_reply_clear(&t);
-        free(w);
-        w = cut_mac(v, &r, 0, &len); /* the unsigned error form */
-        assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q.mac, q.mac_len, t.time_signed),
-                         AD_TSIG_CHECK_BAD_TRUNC);
-        ad_rfc2136_reply_clear(&t);
-        free(w);
-        ad_rfc2136_reply_clear(&q);
-        ad_rfc2136_reply_clear(&r);
-        ad_rfc2136_key_free(k);
-    }
+    each_vector(check_truncated);
 }
 
 int main(void)
