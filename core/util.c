@@ -9,13 +9,6 @@
 
 static volatile sig_atomic_t interrupted;
 
-uint64_t ad_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 uint64_t ad_cpu_us(void)
 {
     struct timespec ts;

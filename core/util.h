@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Monotonic clock in milliseconds. */
-uint64_t ad_now_ms(void);
+#include "clock.h" /* ad_now_ms, from core/common */
+
 /* CPU time (user + sys) this process has used so far, in microseconds. */
 uint64_t ad_cpu_us(void);
 /* True once SIGINT or SIGTERM arrived (see ad_signals_install). */

@@ -5,6 +5,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libssl-dev libcurl4-openssl-dev libjson-c-dev libldns-dev
       libcmocka-dev pebble bind9 bind9-dnsutils ldnsutils knot knot-dnsutils curl openssl
       ca-certificates python3 nghttp2-server iproute2 procps util-linux valgrind gnuplot-nox strace binutils)
+PKGS+=(pdns-server pdns-backend-sqlite3) # the PowerDNS primary of the rfc2136 tests
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -25,4 +26,5 @@ for svc in named knotd; do
     service "${svc/knotd/knot}" stop >/dev/null 2>&1 || service "${svc/named/bind9}" stop >/dev/null 2>&1 || true
   fi
 done
+if pgrep -x pdns_server >/dev/null && [ -x /usr/sbin/service ]; then service pdns stop >/dev/null 2>&1 || true; fi
 exit 0

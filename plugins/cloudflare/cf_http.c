@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cf_util.h"
+#include "clock.h"
 #include "curl_util.h"
 
 #define CF_LOG(h, lvl, ...) (h)->host->log((h)->host->ctx, (lvl), __VA_ARGS__)
@@ -35,13 +36,6 @@ struct req_priv {
     uint64_t started;
     enum req_state state;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* True once the user asked acme-dns to stop (host service, ABI 1.0). */
 static bool interrupted(const struct ad_cf_http *h)
@@ -72,7 +66,7 @@ ad_status ad_cf_http_new(const struct ad_cf_http_cfg *cfg, struct ad_cf_http **o
         rc = AD_ERR_INTERNAL;
         goto out;
     }
-    h->seed = (unsigned)now_ms();
+    h->seed = (unsigned)ad_now_ms();
     *out = h;
     h = NULL;
     rc = AD_OK;
@@ -220,7 +214,7 @@ static bool transport_retryable(CURLcode c)
 
 static void schedule(struct ad_cf_http *h, struct req_priv *p, uint64_t delay_ms)
 {
-    p->not_before = now_ms() + delay_ms;
+    p->not_before = ad_now_ms() + delay_ms;
     p->state = REQ_WAITING;
     ad_body_clear(&p->body);
     p->retry_after = -1;
@@ -277,7 +271,7 @@ static bool finish(struct ad_cf_http *h, struct ad_cf_req *r, CURLcode rc)
     r->http = code;
     p->retry_after = retry_after(p->easy);
     CF_LOG(h, AD_LOG_DEBUG, "%s %s -> HTTP %ld (%llu ms, %zu bytes)", r->method, path, code,
-           (unsigned long long)(now_ms() - p->started), p->body.len);
+           (unsigned long long)(ad_now_ms() - p->started), p->body.len);
 
     if (code == 429) {
         long ra = p->retry_after;
@@ -362,7 +356,7 @@ void ad_cf_http_run(struct ad_cf_http *h, struct ad_cf_req *const *reqs, size_t 
         }
     }
     while (done < n) {
-        uint64_t now = now_ms();
+        uint64_t now = ad_now_ms();
         uint64_t wake = UINT64_MAX;
         for (size_t i = 0; i < n && inflight < AD_CF_MAX_INFLIGHT; i++) {
             struct ad_cf_req *r = reqs[i];
@@ -414,7 +408,7 @@ void ad_cf_http_run(struct ad_cf_http *h, struct ad_cf_req *const *reqs, size_t 
         if (interrupted(h))
             break;
         int timeout = 100; /* wake at least this often to notice an interrupt */
-        now = now_ms();
+        now = ad_now_ms();
         if (wake != UINT64_MAX) {
             uint64_t d = wake > now ? wake - now : 0;
             if (d < (uint64_t)timeout)

@@ -24,6 +24,7 @@
 #include "acme-dns/plugin.h"
 #include "cf_http.h"
 #include "cf_util.h"
+#include "parse.h"
 
 #ifndef AD_VERSION
 #define AD_VERSION "0"
@@ -849,15 +850,13 @@ static ad_status cf_init(const struct ad_host *host, const struct ad_option_valu
     }
     cf->ttl = CF_DEFAULT_TTL;
     if (o_ttl) {
-        char *end = NULL;
-        errno = 0;
-        long v = strtol(o_ttl, &end, 10);
-        if (errno || end == o_ttl || *end || (v != 1 && (v < 30 || v > 86400))) {
+        unsigned long v = 0;
+        if (!ad_parse_uint(o_ttl, 1, 86400, &v) || (v != 1 && v < 30)) {
             LOG(cf, AD_LOG_ERROR, "ttl must be 1 (automatic) or 30..86400 seconds, not \"%s\"",
                 o_ttl);
             goto out;
         }
-        cf->ttl = v;
+        cf->ttl = (long)v;
     }
     const char *url = o_url ? o_url : CF_DEFAULT_API;
     char why[160];

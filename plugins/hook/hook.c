@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include "acme-dns/plugin.h"
+#include "clock.h"
+#include "parse.h"
 
 extern char **environ;
 
@@ -122,11 +124,10 @@ static void hook_tail_log(const struct hook_state *st, enum ad_log_level level, 
     }
 }
 
+/* core/common's monotonic clock, signed for the deadline arithmetic here. */
 static long long hook_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)ad_now_ms();
 }
 
 /* "NAME=VALUE" in a new string, or NULL; caller frees. */
@@ -494,12 +495,8 @@ static ad_status hook_init(const struct ad_host *host, const struct ad_option_va
         goto out;
     }
     if (timeout) {
-        char *end = NULL;
         unsigned long v;
-        errno = 0;
-        v = strtoul(timeout, &end, 10);
-        if (timeout[0] < '0' || timeout[0] > '9' || errno || !end || *end || v < 1 ||
-            v > HOOK_MAX_TIMEOUT) {
+        if (!ad_parse_uint(timeout, 1, HOOK_MAX_TIMEOUT, &v)) {
             HLOG(st, AD_LOG_ERROR, "timeout=%s: give a whole number of seconds from 1 to %u",
                  timeout, HOOK_MAX_TIMEOUT);
             goto out;

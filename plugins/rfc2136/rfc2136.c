@@ -4,10 +4,11 @@
  * any other server that accepts dynamic updates.
  *
  * One UPDATE per zone carries the whole batch: additions never delete
- * anything, deletions remove exactly our values (class NONE).  TSIG is
- * computed here with OpenSSL's HMAC for all six algorithms.
+ * anything, deletions remove exactly our values (class NONE).  Messages are
+ * built, sent and parsed by ldns; the TSIG MAC for all six algorithms is
+ * computed here with OpenSSL (rfc2136_tsig.c).
  */
-#include <ctype.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,19 +19,30 @@
 
 #include <ldns/ldns.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "acme-dns/plugin.h"
+#include "dnsio.h"
+#include "parse.h"
 #include "rfc2136_key.h"
-#include "rfc2136_net.h"
-#include "rfc2136_wire.h"
+#include "rfc2136_msg.h"
+#include "rfc2136_tsig.h"
 
 #define AD_RFC2136_FUDGE 300
 #define AD_RFC2136_DEFAULT_TTL 60
 #define AD_RFC2136_DEFAULT_TIMEOUT 10
 /* Largest UPDATE we build before splitting a batch in several. */
-#define AD_RFC2136_SPLIT (AD_DNS_MSG_MAX - AD_RFC2136_TSIG_ROOM - 1024)
+#define AD_RFC2136_SPLIT (LDNS_MAX_PACKETLEN - AD_RFC2136_TSIG_ROOM - 1024)
 #define AD_RFC2136_ENV_PREFIX "ACME_DNS_RFC2136_"
+#define AD_RFC2136_MAX_ADDRS 8
+
+/* Where updates go. */
+struct ad_rfc2136_server {
+    char host[256]; /* as given, without the port */
+    unsigned port;
+    size_t naddrs;
+    struct sockaddr_storage addrs[AD_RFC2136_MAX_ADDRS];
+    socklen_t lens[AD_RFC2136_MAX_ADDRS];
+};
 
 struct ad_rfc2136 {
     const struct ad_host *host;
@@ -56,42 +68,10 @@ static void ad_log(const struct ad_rfc2136 *st, enum ad_log_level lvl, const cha
     st->host->log(st->host->ctx, lvl, "%s", buf);
 }
 
-/* Debug lines from the transport. */
-static void ad_net_log(void *ctx, const char *fmt, ...) AD_PRINTF(2, 3);
-static void ad_net_log(void *ctx, const char *fmt, ...)
-{
-    const struct ad_rfc2136 *st = ctx;
-    if (st->host == NULL || st->host->log == NULL || st->host->verbosity < 2)
-        return;
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    st->host->log(st->host->ctx, AD_LOG_DEBUG, "%s", buf);
-}
-
 static void ad_add_secret(const struct ad_rfc2136 *st, const char *secret)
 {
     if (secret != NULL && st->host != NULL && st->host->add_secret != NULL)
         st->host->add_secret(st->host->ctx, secret);
-}
-
-static bool ad_parse_uint(const char *s, unsigned long min, unsigned long max,
-                          unsigned long *out)
-{
-    if (s == NULL || *s == '\0' || strlen(s) > 10)
-        return false;
-    unsigned long v = 0;
-    for (const char *p = s; *p; p++) {
-        if (!isdigit((unsigned char)*p))
-            return false;
-        v = v * 10 + (unsigned long)(*p - '0');
-    }
-    if (v < min || v > max)
-        return false;
-    *out = v;
-    return true;
 }
 
 static const char *ad_env(const char *suffix)
@@ -189,6 +169,45 @@ static ad_status ad_setup_key(struct ad_rfc2136 *st, const struct ad_option_valu
     return AD_OK;
 }
 
+/* SPEC (IP, IP:PORT, [IPv6]:PORT, [IPv6], IPv6, host, host:PORT) into S:
+ * numeric first, then a host name look-up.  AD_ERR_CONFIG for a malformed
+ * SPEC, AD_ERR_DNS when the name has no address; ERR says which. */
+static ad_status ad_server_parse(const char *spec, struct ad_rfc2136_server *s, char *err, size_t errlen)
+{
+    char portstr[8];
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    memset(s, 0, sizeof *s);
+    if (!ad_hostport_split(spec, s->host, sizeof s->host, 53, &s->port)) {
+        snprintf(err, errlen, "server \"%.200s\" is not an address: use IP, IP:PORT, [IPv6]:PORT or a host name",
+                 spec);
+        return AD_ERR_CONFIG;
+    }
+    snprintf(portstr, sizeof portstr, "%u", s->port);
+    int gai = getaddrinfo(s->host, portstr, &hints, &res);
+    if (gai != 0) {
+        hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+        gai = getaddrinfo(s->host, portstr, &hints, &res);
+    }
+    if (gai != 0) {
+        snprintf(err, errlen, "cannot find the address of server %s: %s", s->host, gai_strerror(gai));
+        return AD_ERR_DNS;
+    }
+    for (struct addrinfo *ai = res; ai && s->naddrs < AD_RFC2136_MAX_ADDRS; ai = ai->ai_next) {
+        if (ai->ai_addrlen <= sizeof s->addrs[0]) {
+            memcpy(&s->addrs[s->naddrs], ai->ai_addr, ai->ai_addrlen);
+            s->lens[s->naddrs++] = ai->ai_addrlen;
+        }
+    }
+    freeaddrinfo(res);
+    if (s->naddrs == 0) {
+        snprintf(err, errlen, "server %s has no usable address", s->host);
+        return AD_ERR_DNS;
+    }
+    return AD_OK;
+}
+
 static void ad_rfc2136_fini(void *state)
 {
     struct ad_rfc2136 *st = state;
@@ -216,7 +235,7 @@ static ad_status ad_rfc2136_init(const struct ad_host *host, const struct ad_opt
         goto out;
     }
     snprintf(st->server_spec, sizeof st->server_spec, "%s", server);
-    rc = ad_rfc2136_server_parse(server, &st->server, err, sizeof err);
+    rc = ad_server_parse(server, &st->server, err, sizeof err);
     if (rc != AD_OK) {
         ad_log(st, AD_LOG_ERROR, "%s", err);
         rc = rc == AD_ERR_DNS ? AD_ERR_DNS : AD_ERR_CONFIG;
@@ -225,21 +244,16 @@ static ad_status ad_rfc2136_init(const struct ad_host *host, const struct ad_opt
     rc = AD_ERR_CONFIG;
     const char *zone = ad_option_get(opts, nopts, "zone");
     if (zone != NULL) {
-        uint8_t w[256];
-        if (ad_rfc2136_name_wire(zone, w) <= 1) {
+        char z[AD_NAME_MAX + 1];
+        if (ad_name_normalize(zone, z, sizeof z) != AD_OK) {
             ad_log(st, AD_LOG_ERROR, "zone \"%s\" is not a domain name", zone);
             goto out;
         }
-        st->zone = strdup(zone);
+        st->zone = strdup(z);
         if (st->zone == NULL) {
             rc = AD_ERR_NOMEM;
             goto out;
         }
-        size_t zl = strlen(st->zone);
-        if (zl > 0 && st->zone[zl - 1] == '.')
-            st->zone[zl - 1] = '\0';
-        for (char *p = st->zone; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
     }
     unsigned long v;
     const char *ttl = ad_option_get(opts, nopts, "ttl");
@@ -274,40 +288,52 @@ out:
     return rc;
 }
 
-static uint16_t ad_random_id(void)
+/* True once the user asked acme-dns to stop (hosts older than the callback: never). */
+static int ad_stop(void *ctx)
 {
-    uint8_t b[2] = { 0, 0 };
-    if (RAND_bytes(b, sizeof b) != 1) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint16_t)(ts.tv_nsec ^ (ts.tv_nsec >> 16));
-    }
-    return (uint16_t)(b[0] << 8 | b[1]);
+    const struct ad_host *h = ((const struct ad_rfc2136 *)ctx)->host;
+    if (h == NULL || h->struct_size < offsetof(struct ad_host, interrupted) + sizeof h->interrupted ||
+        h->interrupted == NULL)
+        return 0;
+    return h->interrupted(h->ctx);
+}
+
+/* Address I of the server as text for messages. */
+static void ad_where(const struct ad_rfc2136 *st, size_t i, char *buf, size_t len)
+{
+    ad_addr_str((const struct sockaddr *)&st->server.addrs[i], buf, len);
 }
 
 /* Send MSG to the server's addresses in turn until one answers.  On
  * success *REPLY (caller frees) and *WHERE name the address that did. */
-static ad_status ad_send(struct ad_rfc2136 *st, const uint8_t *msg, size_t len, bool tcp,
-                         const char *what, uint8_t **reply, size_t *rlen, char *where,
-                         size_t wlen)
+static ad_status ad_send(struct ad_rfc2136 *st, const uint8_t *msg, size_t len, const char *what, uint8_t **reply,
+                         size_t *rlen, char *where, size_t wlen)
 {
     ad_status rc = AD_ERR_INTERNAL;
     char err[512] = "";
     for (size_t i = 0; i < st->server.naddrs; i++) {
-        ad_rfc2136_addr_text(&st->server, i, where, wlen);
-        rc = ad_rfc2136_exchange(&st->server, i, msg, len, tcp, st->timeout_ms, ad_net_log, st,
-                                 reply, rlen, err, sizeof err);
-        if (rc == AD_OK)
-            return AD_OK;
+        struct ad_dns_xfer x = {.timeout_ms = st->timeout_ms, .stop = ad_stop, .stop_ctx = st};
+        ad_where(st, i, where, wlen);
+        rc = ad_dns_exchange(&st->server.addrs[i], st->server.lens[i], msg, len, &x, reply, rlen, err, sizeof err);
+        ad_log(st, AD_LOG_DEBUG, "%s: %zu bytes to %s over %s%s", what, len, where, x.tcp ? "TCP" : "UDP",
+               x.tcp && x.sends ? " (the UDP reply was truncated)" : "");
+        if (rc == AD_OK || rc == AD_ERR_INTERRUPTED || rc == AD_ERR_NOMEM)
+            break;
         if (i + 1 < st->server.naddrs)
             ad_log(st, AD_LOG_WARN, "%s: %s; trying the next address", what, err);
+    }
+    if (rc == AD_OK || rc == AD_ERR_NOMEM)
+        return rc;
+    if (rc == AD_ERR_INTERRUPTED) {
+        ad_log(st, AD_LOG_WARN, "%s: interrupted", what);
+        return rc;
     }
     if (rc != AD_ERR_TIMEOUT)
         ad_log(st, AD_LOG_ERROR, "%s: %s", what, err);
     else
         ad_log(st, AD_LOG_ERROR,
-               "DNS server %s did not answer within %u s: check the server option, that the "
-               "server runs and that no firewall drops port %u (UDP and TCP)",
+               "DNS server %s did not answer within %u s: check the server option, that the server runs and "
+               "that no firewall drops port %u (UDP and TCP)",
                st->server_spec, st->timeout_ms / 1000, st->server.port);
     return rc == AD_ERR_TIMEOUT ? AD_ERR_TIMEOUT : AD_ERR_PROVIDER;
 }
@@ -315,168 +341,156 @@ static ad_status ad_send(struct ad_rfc2136 *st, const uint8_t *msg, size_t len, 
 /* Zone of NAME by asking the server for NAME's SOA.  *ZONE: caller frees. */
 static ad_status ad_find_zone(struct ad_rfc2136 *st, const char *name, char **zone)
 {
-    ad_status rc = AD_ERR_PROVIDER;
     uint8_t *q = NULL, *reply = NULL;
     size_t qlen = 0, rlen = 0;
     ldns_pkt *pkt = NULL;
-    char where[80];
-    char what[300];
+    ldns_rdf *qname = ldns_dname_new_frm_str(name);
+    char where[AD_ADDRSTR_MAX], what[300], nb[16], owner[AD_NAME_MAX + 1];
     snprintf(what, sizeof what, "SOA query for %s", name);
-    rc = ad_rfc2136_build_query(ad_random_id(), name, AD_DNS_TYPE_SOA, &q, &qlen);
+    ad_status rc = qname ? ad_rfc2136_build_soa_query(name, &q, &qlen) : AD_ERR_USAGE;
     if (rc != AD_OK) {
         ad_log(st, AD_LOG_ERROR, "record name \"%s\" is not a domain name", name);
+        rc = rc == AD_ERR_NOMEM ? rc : AD_ERR_PROVIDER;
         goto out;
     }
-    rc = ad_send(st, q, qlen, false, what, &reply, &rlen, where, sizeof where);
-    if (rc != AD_OK)
+    if ((rc = ad_send(st, q, qlen, what, &reply, &rlen, where, sizeof where)) != AD_OK)
         goto out;
     rc = AD_ERR_PROVIDER;
     if (ldns_wire2pkt(&pkt, reply, rlen) != LDNS_STATUS_OK) {
         ad_log(st, AD_LOG_ERROR, "malformed reply from %s to the %s", where, what);
         goto out;
     }
-    ldns_rr_list *sections[2] = { ldns_pkt_answer(pkt), ldns_pkt_authority(pkt) };
+    const ldns_rr_list *sections[2] = {ldns_pkt_answer(pkt), ldns_pkt_authority(pkt)};
     ldns_pkt_rcode rcode = ldns_pkt_get_rcode(pkt);
-    for (size_t s = 0; s < 2 && (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN);
-         s++) {
+    for (size_t s = 0; s < 2 && (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN); s++) {
         for (size_t i = 0; i < ldns_rr_list_rr_count(sections[s]); i++) {
-            ldns_rr *rr = ldns_rr_list_rr(sections[s], i);
-            if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA)
+            const ldns_rr *rr = ldns_rr_list_rr(sections[s], i);
+            const ldns_rdf *o = ldns_rr_owner(rr);
+            char *text = NULL;
+            if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA ||
+                (ldns_dname_compare(qname, o) != 0 && !ldns_dname_is_subdomain(qname, o)) ||
+                !(text = ldns_rdf2str(o)) || ad_name_normalize(text, owner, sizeof owner) != AD_OK) {
+                free(text);
                 continue;
-            char *owner = ldns_rdf2str(ldns_rr_owner(rr));
-            if (owner == NULL) {
-                rc = AD_ERR_NOMEM;
-                goto out;
             }
-            size_t n = strlen(owner);
-            if (n > 1 && owner[n - 1] == '.')
-                owner[n - 1] = '\0';
-            for (char *p = owner; *p; p++)
-                *p = (char)tolower((unsigned char)*p);
-            if (ad_rfc2136_name_in_zone(name, owner)) {
-                *zone = strdup(owner);
-                LDNS_FREE(owner);
-                rc = *zone ? AD_OK : AD_ERR_NOMEM;
-                if (rc == AD_OK)
-                    ad_log(st, AD_LOG_DEBUG, "%s is in zone %s (SOA from %s)", name, *zone,
-                           where);
-                goto out;
-            }
-            LDNS_FREE(owner);
+            free(text);
+            *zone = strdup(owner);
+            rc = *zone ? AD_OK : AD_ERR_NOMEM;
+            if (rc == AD_OK)
+                ad_log(st, AD_LOG_DEBUG, "%s is in zone %s (SOA from %s)", name, *zone, where);
+            goto out;
         }
     }
-    char nb[16];
     ad_log(st, AD_LOG_ERROR,
-           "cannot find the zone of %s: %s answered the SOA query with %s and no SOA record: "
-           "set the zone option",
+           "cannot find the zone of %s: %s answered the SOA query with %s and no SOA record: set the zone option",
            name, where, ad_rfc2136_rcode_name((unsigned)rcode, nb));
 out:
+    ldns_rdf_deep_free(qname);
     ldns_pkt_free(pkt);
     free(q);
     free(reply);
     return rc;
 }
 
+/* Check the TSIG of reply R (REPLY, RLEN bytes) to the update signed with
+ * REQ_MAC; log what is wrong. */
+static ad_status ad_check_tsig(struct ad_rfc2136 *st, const uint8_t *reply, size_t rlen,
+                               const struct ad_rfc2136_reply *r, const uint8_t *req_mac, size_t req_mac_len,
+                               const char *where, const char *zone)
+{
+    switch (ad_rfc2136_tsig_verify(st->key, reply, rlen, r, req_mac, req_mac_len, (uint64_t)time(NULL))) {
+    case AD_TSIG_CHECK_OK:
+        return AD_OK;
+    case AD_TSIG_CHECK_BAD_TIME:
+        ad_log(st, AD_LOG_ERROR,
+               "reply from %s was signed at a time more than %u s away from this host's clock: clock skew, "
+               "check both clocks (NTP)",
+               where, r->fudge);
+        break;
+    case AD_TSIG_CHECK_WRONG_KEY:
+        ad_log(st, AD_LOG_ERROR, "reply from %s is signed with key %s (%s), not ours", where, r->tsig_name,
+               r->tsig_alg);
+        break;
+    case AD_TSIG_CHECK_BAD_TRUNC:
+        ad_log(st, AD_LOG_ERROR,
+               "reply from %s carries a %u-byte MAC, which %s does not allow (RFC 8945 5.2.2.1): the update "
+               "to zone %s cannot be confirmed",
+               where, r->mac_len, st->key->alg->name, zone);
+        break;
+    default:
+        ad_log(st, AD_LOG_ERROR, "reply from %s fails TSIG verification: the update to zone %s cannot be confirmed",
+               where, zone);
+    }
+    return AD_ERR_AUTH;
+}
+
 /* Check REPLY to the update signed with REQ_MAC; log what is wrong. */
-static ad_status ad_check_reply(struct ad_rfc2136 *st, const uint8_t *reply, size_t rlen,
-                                const uint8_t *req_mac, size_t req_mac_len, const char *where,
-                                const char *zone, const char *first_name)
+static ad_status ad_check_reply(struct ad_rfc2136 *st, const uint8_t *reply, size_t rlen, const uint8_t *req_mac,
+                                size_t req_mac_len, const char *where, const char *zone, const char *first_name)
 {
     struct ad_rfc2136_reply r;
-    char msg[600];
-    struct ad_rfc2136_why why = { where, zone, first_name, st->key ? st->key->name : NULL,
-                                  st->key ? st->key->alg->name : NULL };
+    char msg[800], nb[16];
+    ad_status rc = AD_ERR_PROVIDER;
+    struct ad_rfc2136_why why = {where, zone, first_name, st->key ? st->key->name : NULL,
+                                 st->key ? st->key->alg->name : NULL, false};
     if (ad_rfc2136_reply_parse(reply, rlen, &r) != AD_OK) {
-        ad_log(st, AD_LOG_ERROR, "malformed reply from %s to the update of zone %s", where,
-               zone);
-        return AD_ERR_PROVIDER;
+        ad_log(st, AD_LOG_ERROR, "malformed reply from %s to the update of zone %s", where, zone);
+        goto out;
     }
-    if (r.opcode != AD_DNS_OPCODE_UPDATE) {
+    if (r.opcode != LDNS_PACKET_UPDATE) {
         ad_log(st, AD_LOG_ERROR, "reply from %s has opcode %u, not UPDATE", where, r.opcode);
-        return AD_ERR_PROVIDER;
+        goto out;
     }
-    char nb[16];
-    ad_log(st, AD_LOG_DEBUG, "reply from %s: %s%s%s", where,
-           ad_rfc2136_rcode_name(r.rcode, nb), r.has_tsig ? ", signed" : ", unsigned",
-           r.has_tsig && r.error ? " with a TSIG error" : "");
-    if (st->key != NULL) {
-        if (r.has_tsig && (r.error == AD_TSIG_BADSIG || r.error == AD_TSIG_BADKEY)) {
-            /* RFC 8945 5.3.2: these come back unsigned */
-            ad_status rc = ad_rfc2136_explain(r.rcode, r.error, &why, msg, sizeof msg);
-            ad_log(st, AD_LOG_ERROR, "%s", msg);
-            return rc;
-        }
-        if (!r.has_tsig) {
-            if (r.rcode != AD_RCODE_NOERROR) {
-                ad_status rc = ad_rfc2136_explain(r.rcode, 0, &why, msg, sizeof msg);
-                ad_log(st, AD_LOG_ERROR, "%s (the reply is not signed)", msg);
-                return rc;
-            }
-            ad_log(st, AD_LOG_ERROR,
-                   "reply from %s is not signed: the update to zone %s cannot be confirmed "
-                   "(is something between us and the server rewriting DNS?)",
-                   where, zone);
-            return AD_ERR_PROVIDER;
-        }
-        enum ad_rfc2136_tsig_check c = ad_rfc2136_tsig_verify(
-            st->key, reply, rlen, &r, req_mac, req_mac_len, (uint64_t)time(NULL));
-        if (r.error != 0) {
-            ad_status rc = ad_rfc2136_explain(r.rcode, r.error, &why, msg, sizeof msg);
-            ad_log(st, AD_LOG_ERROR, "%s", msg);
-            return rc;
-        }
-        switch (c) {
-        case AD_TSIG_CHECK_OK:
-            break;
-        case AD_TSIG_CHECK_BAD_TIME:
-            ad_log(st, AD_LOG_ERROR,
-                   "reply from %s was signed at a time more than %u s away from this host's "
-                   "clock: clock skew, check both clocks (NTP)",
-                   where, r.fudge);
-            return AD_ERR_AUTH;
-        case AD_TSIG_CHECK_WRONG_KEY:
-            ad_log(st, AD_LOG_ERROR, "reply from %s is signed with key %s (%s), not ours",
-                   where, r.tsig_name, r.tsig_alg);
-            return AD_ERR_AUTH;
-        default:
-            ad_log(st, AD_LOG_ERROR,
-                   "reply from %s fails TSIG verification: the update to zone %s cannot be "
-                   "confirmed",
-                   where, zone);
-            return AD_ERR_AUTH;
-        }
-    }
-    ad_status rc = ad_rfc2136_explain(r.rcode, 0, &why, msg, sizeof msg);
-    if (rc != AD_OK)
+    why.reply_signed = r.has_tsig;
+    ad_log(st, AD_LOG_DEBUG, "reply from %s: %s%s%s", where, ad_rfc2136_rcode_name(r.rcode, nb),
+           r.has_tsig ? ", signed" : ", unsigned", r.has_tsig && r.error ? " with a TSIG error" : "");
+    /* RFC 8945 5.3.2: BADSIG and BADKEY come back unsigned (MAC size 0) */
+    if (st->key && r.has_tsig && r.error != 0 && r.error != AD_TSIG_BADSIG && r.error != AD_TSIG_BADKEY &&
+        (rc = ad_check_tsig(st, reply, rlen, &r, req_mac, req_mac_len, where, zone)) != AD_OK)
+        goto out;
+    if (st->key && r.has_tsig && r.error != 0) {
+        rc = ad_rfc2136_explain(r.rcode, r.error, &why, msg, sizeof msg);
         ad_log(st, AD_LOG_ERROR, "%s", msg);
+        goto out;
+    }
+    if (st->key && !r.has_tsig && r.rcode == LDNS_RCODE_NOERROR) {
+        ad_log(st, AD_LOG_ERROR,
+               "reply from %s is not signed: the update to zone %s cannot be confirmed (is something between "
+               "us and the server rewriting DNS?)",
+               where, zone);
+        goto out;
+    }
+    if (st->key && r.has_tsig && (rc = ad_check_tsig(st, reply, rlen, &r, req_mac, req_mac_len, where, zone)) != AD_OK)
+        goto out;
+    rc = ad_rfc2136_explain(r.rcode, 0, &why, msg, sizeof msg);
+    if (rc != AD_OK)
+        ad_log(st, AD_LOG_ERROR, "%s%s", msg, st->key && !r.has_tsig && r.rcode != LDNS_RCODE_REFUSED ?
+                                                 " (the reply is not signed)" : "");
+out:
+    ad_rfc2136_reply_clear(&r);
     return rc;
 }
 
 /* One UPDATE for ZONE with N records. */
-static ad_status ad_update(struct ad_rfc2136 *st, const char *zone,
-                           const struct ad_rfc2136_txt *recs, size_t n, bool del)
+static ad_status ad_update(struct ad_rfc2136 *st, const char *zone, const struct ad_rfc2136_txt *recs, size_t n,
+                           bool del)
 {
-    ad_status rc;
-    uint8_t *msg = NULL, *signed_msg = NULL, *reply = NULL;
-    size_t len = 0, slen = 0, rlen = 0;
-    uint8_t mac[64];
-    size_t mac_len = 0;
-    char where[80];
-    char what[300];
+    uint8_t *msg = NULL, *signed_msg = NULL, *reply = NULL, mac[64];
+    size_t len = 0, slen = 0, rlen = 0, mac_len = 0;
+    char where[AD_ADDRSTR_MAX], what[300];
     snprintf(what, sizeof what, "update of zone %s", zone);
-
-    rc = ad_rfc2136_build_update(ad_random_id(), zone, recs, n, del, &msg, &len);
+    ad_status rc = ad_rfc2136_build_update(zone, recs, n, del, &msg, &len);
     if (rc != AD_OK) {
-        ad_log(st, AD_LOG_ERROR, "cannot build the update of zone %s: a name or value is "
-               "malformed or too long", zone);
+        ad_log(st, AD_LOG_ERROR, "cannot build the update of zone %s: a name or value is malformed or too long",
+               zone);
         rc = rc == AD_ERR_NOMEM ? rc : AD_ERR_PROVIDER;
         goto out;
     }
     const uint8_t *send_msg = msg;
     size_t send_len = len;
     if (st->key != NULL) {
-        rc = ad_rfc2136_tsig_sign(st->key, msg, len, (uint64_t)time(NULL), AD_RFC2136_FUDGE,
-                                  &signed_msg, &slen, mac, &mac_len);
+        rc = ad_rfc2136_tsig_sign(st->key, msg, len, (uint64_t)time(NULL), AD_RFC2136_FUDGE, &signed_msg, &slen,
+                                  mac, &mac_len);
         if (rc != AD_OK) {
             ad_log(st, AD_LOG_ERROR, "cannot sign the update with %s", st->key->alg->name);
             rc = AD_ERR_PROVIDER;
@@ -485,13 +499,11 @@ static ad_status ad_update(struct ad_rfc2136 *st, const char *zone,
         send_msg = signed_msg;
         send_len = slen;
     }
-    ad_log(st, AD_LOG_DEBUG, "UPDATE zone %s: %s %zu TXT record%s (%zu bytes, %s)", zone,
-           del ? "delete" : "add", n, n == 1 ? "" : "s", send_len,
-           st->key ? st->key->alg->name : "unsigned");
-    rc = ad_send(st, send_msg, send_len, false, what, &reply, &rlen, where, sizeof where);
-    if (rc != AD_OK)
-        goto out;
-    rc = ad_check_reply(st, reply, rlen, mac, mac_len, where, zone, recs[0].name);
+    ad_log(st, AD_LOG_DEBUG, "UPDATE zone %s: %s %zu TXT record%s (%zu bytes, %s)", zone, del ? "delete" : "add",
+           n, n == 1 ? "" : "s", send_len, st->key ? st->key->alg->name : "unsigned");
+    rc = ad_send(st, send_msg, send_len, what, &reply, &rlen, where, sizeof where);
+    if (rc == AD_OK)
+        rc = ad_check_reply(st, reply, rlen, mac, mac_len, where, zone, recs[0].name);
 out:
     OPENSSL_cleanse(mac, sizeof mac);
     free(msg);
@@ -584,7 +596,7 @@ static ad_status ad_apply(void *state, struct ad_record *const *records, size_t 
         const char *zone = zones[i];
         for (bool more = true; more;) {
             /* records of ZONE not yet sent, as many as fit in one message */
-            size_t n = 0, size = AD_DNS_HDR + 260;
+            size_t n = 0, size = LDNS_HEADER_SIZE + 260;
             more = false;
             for (size_t j = i; j < count; j++) {
                 if (done[j] || strcasecmp(zones[j], zone) != 0)

@@ -15,6 +15,9 @@
 
 #include <openssl/crypto.h>
 
+#include "b64.h"
+#include "parse.h"
+
 static const struct ad_rfc2136_alg ad_algs[] = {
     { "hmac-md5", "hmac-md5.sig-alg.reg.int", "MD5", 16 },
     { "hmac-sha1", "hmac-sha1", "SHA1", 20 },
@@ -57,84 +60,6 @@ void ad_rfc2136_key_free(struct ad_rfc2136_key *key)
     free(key);
 }
 
-static int ad_b64_val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-ad_status ad_rfc2136_b64_decode(const char *b64, unsigned char *out, size_t cap, size_t *len)
-{
-    size_t n = strlen(b64);
-    size_t pad = 0;
-    while (n > 0 && b64[n - 1] == '=' && pad < 2) {
-        n--;
-        pad++;
-    }
-    if (n == 0 || n % 4 == 1)
-        return AD_ERR_CONFIG;
-    if (pad > 0 && (n + pad) % 4 != 0)
-        return AD_ERR_CONFIG;
-    size_t need = n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1);
-    if (need > cap)
-        return AD_ERR_CONFIG;
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = ad_b64_val((unsigned char)b64[i]);
-        if (v < 0)
-            return AD_ERR_CONFIG;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    /* Leftover bits must be zero (canonical encoding). */
-    if (acc != 0)
-        return AD_ERR_CONFIG;
-    *len = o;
-    return AD_OK;
-}
-
-ad_status ad_rfc2136_key_name(const char *name, char *out)
-{
-    size_t n = strlen(name);
-    if (n > 0 && name[n - 1] == '.')
-        n--;
-    if (n == 0 || n > AD_RFC2136_NAME_MAX - 1)
-        return AD_ERR_CONFIG;
-    size_t label = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c == '.') {
-            if (label == 0)
-                return AD_ERR_CONFIG;
-            label = 0;
-        } else if (isalnum(c) || c == '-' || c == '_') {
-            if (++label > 63)
-                return AD_ERR_CONFIG;
-        } else {
-            return AD_ERR_CONFIG;
-        }
-        out[i] = (char)tolower(c);
-    }
-    out[n] = '\0';
-    return AD_OK;
-}
-
 void ad_rfc2136_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err == NULL || errlen == 0)
@@ -149,12 +74,22 @@ static ad_status ad_key_fill(struct ad_rfc2136_key *k, const char *name,
                              const struct ad_rfc2136_alg *alg, const char *secret, char *err,
                              size_t errlen, const char *where)
 {
-    if (ad_rfc2136_key_name(name, k->name) != AD_OK) {
+    if (ad_name_normalize(name, k->name, sizeof k->name) != AD_OK) {
         ad_rfc2136_seterr(err, errlen, "%sTSIG key name \"%s\" is not a valid domain name", where, name);
         return AD_ERR_CONFIG;
     }
     k->alg = alg;
-    if (ad_rfc2136_b64_decode(secret, k->secret, sizeof k->secret, &k->secret_len) != AD_OK) {
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    bool ok = ad_b64_decode(secret, strlen(secret), &raw, &n) == 0 && n > 0 && n <= sizeof k->secret;
+    if (ok)
+        memcpy(k->secret, raw, n);
+    k->secret_len = ok ? n : 0;
+    if (raw) {
+        OPENSSL_cleanse(raw, n);
+        free(raw);
+    }
+    if (!ok) {
         ad_rfc2136_seterr(err, errlen, "%sTSIG secret of key %s is not valid base64 (at most %d bytes)",
                   where, k->name, AD_RFC2136_SECRET_MAX);
         return AD_ERR_CONFIG;
@@ -313,7 +248,7 @@ ad_status ad_rfc2136_keyfile_parse(const char *source, const char *text, size_t 
     unsigned nkeys = 0;
     const char *src = source ? source : "key file";
 
-    if (want_name != NULL && ad_rfc2136_key_name(want_name, want) != AD_OK) {
+    if (want_name != NULL && ad_name_normalize(want_name, want, sizeof want) != AD_OK) {
         ad_rfc2136_seterr(err, errlen, "TSIG key name \"%s\" is not a valid domain name", want_name);
         goto out;
     }
@@ -372,7 +307,7 @@ ad_status ad_rfc2136_keyfile_parse(const char *source, const char *text, size_t 
                   "%s line %u: expected the key name after \"key\", found %s", src,
                   lx->tok_line, ad_tok_desc(lx->tok));
         char name[AD_RFC2136_NAME_MAX + 1];
-        AD_EXPECT(ad_rfc2136_key_name(lx->text, name) == AD_OK,
+        AD_EXPECT(ad_name_normalize(lx->text, name, sizeof name) == AD_OK,
                   "%s line %u: key name \"%.64s\" is not a valid domain name", src,
                   lx->tok_line, lx->text);
         ad_lex_next(lx);

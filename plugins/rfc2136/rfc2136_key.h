@@ -38,15 +38,6 @@ struct ad_rfc2136_key {
 
 void ad_rfc2136_key_free(struct ad_rfc2136_key *key);
 
-/* Strict base64 decode of the NUL-terminated B64 (padding optional) into
- * OUT (room for CAP bytes).  AD_ERR_CONFIG when not base64 or empty or too
- * long. */
-ad_status ad_rfc2136_b64_decode(const char *b64, unsigned char *out, size_t cap, size_t *len);
-
-/* Check a key name and store its canonical form (lower case, no trailing
- * dot) in OUT (AD_RFC2136_NAME_MAX + 1 bytes). */
-ad_status ad_rfc2136_key_name(const char *name, char *out);
-
 /* Parse the key file text TEXT (LEN bytes, need not be NUL-terminated)
  * and pick the key called WANT_NAME (NULL: the only key of the file).
  * On success *OUT is a new key (caller frees with ad_rfc2136_key_free).

@@ -10,6 +10,9 @@
 #                                      TXT records (update-policy zonesub TXT)
 #   Knot knotd    127.0.$BED_ID.2:53   secondary for example.test (BED_SECONDARY=1),
 #                                      NOTIFY from the primary, then IXFR/AXFR
+#   (or, with BED_PRIMARY=pdns or knot, PowerDNS Authoritative or Knot as the primary
+#   on 127.0.$BED_ID.1:53 for example.test alone, TSIG-signed updates allowed for
+#   the same keys, and no recursive listener: Pebble then asks the primary)
 #   Pebble        https://127.0.$BED_ID.1:14000/dir, management :15000, with its
 #                                      own throwaway HTTPS CA (DIR/pebble-ca.pem)
 #   named again   127.0.$BED_ID.3:53   the same named, recursive on this address only:
@@ -31,6 +34,12 @@
 #   BED_NET              second octet of the bed's addresses, 127.BED_NET.BED_ID.x (default 0;
 #                        CMake's AD_BED_NET sets it, so that two build trees can run their
 #                        suites at the same time)
+#   BED_PRIMARY          bind|pdns|knot: the primary for example.test (default bind).
+#                        pdns: pdns_server with the gsqlite3 backend, dnsupdate=yes, the keys
+#                        imported with pdnsutil and allowed by TSIG-ALLOW-DNSUPDATE, kind primary,
+#                        SOA-EDIT-DNSUPDATE INCREASE and NOTIFY-DNSUPDATE 1 (it NOTIFYs the
+#                        secondary after each update).  knot: knotd with the keys in an acl
+#                        with action update.  Both serve example.test only.
 #   BED_SECONDARY        1: start the Knot secondary and list ns2 in example.test (default 0)
 #   BED_SECONDARY_HOLD   1: the secondary loads example.test once, then takes no further
 #                        change until bed_secondary_release DIR (default 0)
@@ -59,11 +68,15 @@
 #   tsig.key       key acme-key (hmac-sha256), BIND key-file format (nsupdate -k)
 #   tsig-ALG.key   key acme-ALG for ALG in md5 sha1 sha224 sha256 sha384 sha512
 #                  (the same files also as tsig-hmac-ALG.key)
+#   tsig-denied.key key acme-denied (hmac-sha256): the primary knows it but does not let
+#                  it update example.test (BIND: no grant; PowerDNS: not in
+#                  TSIG-ALLOW-DNSUPDATE; Knot: an acl rule with deny: on)
 #   resolv.conf    nameserver = the primary (bed_run puts it over /etc/resolv.conf)
 #   pebble-ca.pem  the CA of Pebble's HTTPS listener (--ca-bundle)
 #   *.pid, *.log   the daemons
 #
 # Other functions: bed_down DIR, bed_run DIR CMD..., bed_acme DIR ARGS...,
+# bed_acme_expect DIR WANT LOG ARGS...,
 # bed_txt DIR NAME [ADDR], bed_issuer_root DIR, bed_verify_cert DIR CERTDIR NAME...,
 # bed_secondary_release DIR, bed_wait_secondary DIR [SECONDS], bed_tmpdir,
 # fail MSG, assert_eq EXPECTED ACTUAL [WHAT], assert_contains FILE STRING,
@@ -218,7 +231,7 @@ _bed_named_conf() {
     fi
     {
         echo "include \"$d/tsig.key\";"
-        for a in $BED_ALGS; do echo "include \"$d/tsig-$a.key\";"; done
+        for a in $BED_ALGS denied; do echo "include \"$d/tsig-$a.key\";"; done
         cat <<EOF
 options {
     directory "$d/bind";
@@ -325,6 +338,67 @@ _bed_pebble_files() {
 EOF
 }
 
+# _bed_keys DIR: "NAME ALGORITHM SECRET" of every bed key, one a line.
+_bed_keys() {
+    local f
+    for f in "$1/tsig.key" "$1"/tsig-{md5,sha1,sha224,sha256,sha384,sha512,denied}.key; do
+        awk '/^key/ {gsub(/"/, "", $2); n = $2} /algorithm/ {gsub(/;/, "", $2); a = $2}
+             /secret/ {split($0, q, "\""); print n, a, q[2]}' "$f"
+    done
+}
+
+# PowerDNS primary on A1 for example.test (gsqlite3 backend, filled by pdnsutil).
+_bed_pdns_primary() {
+    local d=$1 a1=$2 p=$1/pdns allowed="" name alg secret
+    mkdir -p "$p"
+    python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).executescript(open(sys.argv[2]).read())' \
+        "$p/pdns.sqlite3" /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql ||
+        fail "bed_up: cannot create the PowerDNS database"
+    printf '%s\n' launch=gsqlite3 "gsqlite3-database=$p/pdns.sqlite3" "local-address=$a1" local-port=53 \
+        "query-local-address=$a1" "socket-dir=$p" guardian=no daemon=no disable-syslog=yes log-timestamp=no \
+        primary=yes dnsupdate=yes allow-axfr-ips=127.0.0.0/8 \
+        distributor-threads=1 receiver-threads=1 webserver=no api=no >"$p/pdns.conf"
+    {
+        pdnsutil --config-dir="$p" load-zone "$BED_ZONE" "$d/bind/$BED_ZONE.zone"
+        pdnsutil --config-dir="$p" set-kind "$BED_ZONE" primary # a native zone sends no NOTIFY
+        while read -r name alg secret; do
+            pdnsutil --config-dir="$p" import-tsig-key "$name" "$alg" "$secret"
+            [ "$name" = acme-denied ] || allowed="$allowed $name"
+        done < <(_bed_keys "$d")
+        # shellcheck disable=SC2086
+        pdnsutil --config-dir="$p" set-meta "$BED_ZONE" TSIG-ALLOW-DNSUPDATE $allowed
+        pdnsutil --config-dir="$p" set-meta "$BED_ZONE" SOA-EDIT-DNSUPDATE INCREASE
+        pdnsutil --config-dir="$p" set-meta "$BED_ZONE" NOTIFY-DNSUPDATE 1
+    } >"$d/pdnsutil.log" 2>&1 || { cat "$d/pdnsutil.log" >&2; fail "bed_up: pdnsutil failed"; }
+    _bed_start "$d" pdns pdns_server --config-dir="$p"
+    _bed_wait "$d" "pdns_server ($a1:53, zone $BED_ZONE)" pdns _bed_soa "$a1" "$BED_ZONE"
+}
+
+# Knot primary on A1 for example.test; NOTIFY to the secondary on A2 when there is one.
+_bed_knot_primary() {
+    local d=$1 a1=$2 a2=$3 k=$1/knotp name alg secret keys="" notify=""
+    mkdir -p "$k"
+    cp "$d/bind/$BED_ZONE.zone" "$k/$BED_ZONE.zone"
+    if [ "${BED_SECONDARY:-0}" = 1 ]; then notify="    notify: secondary"; fi
+    {
+        printf 'server:\n    rundir: "%s"\n    listen: %s@53\n' "$k" "$a1"
+        printf 'database:\n    storage: "%s"\ncontrol:\n    listen: "%s/knot.sock"\n' "$k" "$k"
+        printf 'log:\n  - target: stderr\n    any: info\nkey:\n'
+        while read -r name alg secret; do
+            printf '  - id: %s\n    algorithm: %s\n    secret: %s\n' "$name" "$alg" "$secret"
+            [ "$name" = acme-denied ] || keys="$keys${keys:+, }$name"
+        done < <(_bed_keys "$d")
+        printf 'remote:\n  - id: secondary\n    address: %s@53\n    via: %s\n' "$a2" "$a1"
+        printf 'acl:\n  - id: denied\n    key: acme-denied\n    action: update\n    deny: on\n'
+        printf '  - id: update\n    key: [%s]\n    action: update\n' "$keys"
+        printf '  - id: transfer\n    address: 127.0.0.0/8\n    action: transfer\n'
+        printf 'zone:\n  - domain: %s\n    storage: "%s"\n    file: "%s/%s.zone"\n' "$BED_ZONE" "$k" "$k" "$BED_ZONE"
+        printf '    zonefile-sync: -1\n    acl: [denied, update, transfer]\n%s\n' "$notify"
+    } >"$k/knot.conf"
+    _bed_start "$d" knotp knotd -c "$k/knot.conf"
+    _bed_wait "$d" "knotd primary ($a1:53, zone $BED_ZONE)" knotp _bed_soa "$a1" "$BED_ZONE"
+}
+
 # ---------------------------------------------------------------- API
 
 # bed_up DIR
@@ -336,14 +410,19 @@ bed_up() {
     esac
     if [ "$BED_ID" -lt 1 ] || [ "$BED_ID" -gt 254 ]; then fail "bed_up: BED_ID $BED_ID is not in 1..254"; fi
     [ "$(id -u)" = 0 ] || fail "bed_up: needs root (port 53, unshare -m)"
-    for c in named knotd knotc pebble tsig-keygen dig nsupdate openssl curl ss ip setpriv unshare; do
-        if [ "$c" = knotd ] || [ "$c" = knotc ]; then [ "${BED_SECONDARY:-0}" = 1 ] || continue; fi
+    case ${BED_PRIMARY:=bind} in
+    bind | pdns | knot) ;;
+    *) fail "bed_up: BED_PRIMARY must be bind, pdns or knot (got '$BED_PRIMARY')" ;;
+    esac
+    for c in named knotd knotc pdns_server pdnsutil python3 pebble tsig-keygen dig nsupdate openssl curl ss ip setpriv unshare; do
+        if [ "$c" = knotd ] || [ "$c" = knotc ]; then [ "${BED_SECONDARY:-0}" = 1 ] || [ "$BED_PRIMARY" = knot ] || continue; fi
+        if [ "$c" = pdns_server ] || [ "$c" = pdnsutil ] || [ "$c" = python3 ]; then [ "$BED_PRIMARY" = pdns ] || continue; fi
         if [ "$c" = pebble ]; then [ "${BED_NO_PEBBLE:-0}" != 1 ] || continue; fi
         command -v "$c" >/dev/null 2>&1 || fail "bed_up: '$c' not found in PATH"
     done
     mkdir -p "$1" || fail "bed_up: cannot create $1"
     d=$(cd "$1" && pwd)
-    for f in named knotd pebble; do
+    for f in named knotd knotp pdns pebble; do
         [ ! -f "$d/$f.pid" ] || fail "bed_up: $d/$f.pid exists: a bed already runs in $d (bed_down $d)"
     done
     case ${BED_NET:-0} in
@@ -354,7 +433,8 @@ bed_up() {
     a3=127.${BED_NET:-0}.$BED_ID.3
 
     # Nothing may hold our addresses already.
-    local busy="$a1:53 $a3:53"
+    local busy="$a1:53"
+    [ "$BED_PRIMARY" != bind ] || busy="$busy $a3:53"
     [ "${BED_SECONDARY:-0}" != 1 ] || busy="$busy $a2:53"
     [ "${BED_NO_PEBBLE:-0}" = 1 ] || busy="$busy $a1:14000 $a1:15000"
     for ap in $busy; do
@@ -396,6 +476,7 @@ bed_up() {
         tsig-keygen -a "hmac-$a" "acme-$a" >"$d/tsig-$a.key" || fail "bed_up: tsig-keygen -a hmac-$a failed"
         cp "$d/tsig-$a.key" "$d/tsig-hmac-$a.key"
     done
+    tsig-keygen -a hmac-sha256 acme-denied >"$d/tsig-denied.key" || fail "bed_up: tsig-keygen failed"
     chmod 600 "$d"/tsig*.key
     secret=$(awk -F'"' '/secret/ {print $2}' "$d/tsig.key")
 
@@ -407,10 +488,16 @@ bed_up() {
     }
     printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$a1" >"$d/resolv.conf"
 
-    _bed_start "$d" named named -4 -g -n 1 -c "$d/bind/named.conf"
-    for z in example.test sub.example.test validation.test; do
-        _bed_wait "$d" "named ($a1:53, zone $z)" named _bed_soa "$a1" "$z"
-    done
+    case $BED_PRIMARY in
+    bind)
+        _bed_start "$d" named named -4 -g -n 1 -c "$d/bind/named.conf"
+        for z in example.test sub.example.test validation.test; do
+            _bed_wait "$d" "named ($a1:53, zone $z)" named _bed_soa "$a1" "$z"
+        done
+        ;;
+    pdns) _bed_pdns_primary "$d" "$a1" ;;
+    knot) _bed_knot_primary "$d" "$a1" "$a2" ;;
+    esac
 
     if [ "${BED_SECONDARY:-0}" = 1 ]; then
         _bed_knot_conf "$d" "$a1" "$a2"
@@ -427,7 +514,10 @@ bed_up() {
 
     if [ "${BED_NO_PEBBLE:-0}" != 1 ]; then
         case ${BED_PEBBLE_DNS:-primary} in
-        primary) pdns=$a3:53 ;; # the primary's recursive listener, see named.conf
+        primary) # BIND's recursive listener (see named.conf); PowerDNS and Knot directly
+            pdns=$a3:53
+            [ "$BED_PRIMARY" = bind ] || pdns=$a1:53
+            ;;
         secondary)
             [ "${BED_SECONDARY:-0}" = 1 ] || fail "bed_up: BED_PEBBLE_DNS=secondary needs BED_SECONDARY=1"
             pdns=$a2:53
@@ -444,6 +534,7 @@ bed_up() {
     {
         echo "BED_DIR=$d"
         echo "BED_ID=$BED_ID"
+        echo "BED_PRIMARY=$BED_PRIMARY"
         if [ "${BED_NO_PEBBLE:-0}" != 1 ]; then
             echo "ACME_DIR_URL=https://$a1:14000/dir"
             echo "ACME_CA_BUNDLE=$d/pebble-ca.pem"
@@ -507,7 +598,7 @@ bed_down() {
     local d=${1:?usage: bed_down DIR} f pid svc sp left="" ours=""
     [ -d "$d" ] || return 0
     d=$(cd "$d" && pwd)
-    for svc in pebble knotd named; do
+    for svc in pebble knotd knotp pdns named; do
         f=$d/$svc.pid
         [ -f "$f" ] || continue
         pid=$(cat "$f" 2>/dev/null || true)
@@ -603,6 +694,17 @@ bed_acme() {
         bed_run "$d" "$ACME_DNS" --server "$ACME_DIR_URL" --ca-bundle "$ACME_CA_BUNDLE" \
             --agree-tos --state-dir "$d/state" --dns-resolver "$DNS_SERVER" "$@"
     )
+}
+
+# bed_acme_expect DIR WANT LOG ARGS...: bed_acme DIR ARGS... with its output in LOG; fail,
+# showing the log's tail, unless it exits WANT.
+bed_acme_expect() {
+    local d=${1:?usage: bed_acme_expect DIR WANT LOG ARGS...} want=$2 log=$3 rc=0
+    shift 3
+    bed_acme "$d" "$@" >"$log" 2>&1 || rc=$?
+    [ "$rc" != "$want" ] || return 0
+    tail -n 40 "$log" >&2
+    fail "acme-dns exited $rc, expected $want (log: $log)"
 }
 
 # bed_txt DIR NAME [ADDR]: the TXT values at NAME served by ADDR (default the

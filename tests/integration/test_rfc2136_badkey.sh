@@ -15,14 +15,10 @@ WRONG=c2VjcmV0LXRoYXQtdGhlLXNlcnZlci1kb2VzLW5vdC1rbm93  # base64, not the bed's 
 
 # run NAME EXPECTED_RC ARGS...
 run() {
-    local name=$1 want=$2 rc=0
+    local name=$1 want=$2
     shift 2
-    bed_acme "$D" --provider rfc2136 --provider-opt "server=$DNS_SERVER" --cert-name "$name" \
-        -d example.test -d '*.example.test' -v "$@" >"$D/$name.log" 2>&1 || rc=$?
-    if [ "$rc" != "$want" ]; then
-        tail -n 40 "$D/$name.log" >&2
-        fail "$name: acme-dns exited $rc (expected $want)"
-    fi
+    bed_acme_expect "$D" "$want" "$D/$name.log" --provider rfc2136 --provider-opt "server=$DNS_SERVER" \
+        --cert-name "$name" -d example.test -d '*.example.test' -v "$@"
     [ ! -e "$D/state/certs/$name/cert.pem" ] || fail "$name: a certificate was written"
     [ ! -e "$D/state/certs/$name/privkey.pem" ] || fail "$name: a private key was written"
     assert_eq "" "$(bed_txt "$D" _acme-challenge.example.test)" "$name: TXT left behind"

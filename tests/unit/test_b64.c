@@ -1,4 +1,4 @@
-/* Unit tests: base64 and base64url (RFC 4648 test vectors). */
+/* Unit tests: base64 and base64url (RFC 4648 test vectors), through OpenSSL's EVP. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,6 +52,19 @@ static void test_bad_input(void **st)
     assert_int_equal(ad_b64_decode("Z", 1, &d, &n), -1);
     assert_int_equal(ad_b64_decode("Zm 9v", 5, &d, &n), -1);
     assert_null(d);
+    /* padding completes the last quantum or is absent; one encoding per value */
+    static const char *const bad[] = {"Zm9vYg=", "Zm=9vYg=", "Zm9vYh==", "Zm9vYmF=", "Zm9vYg===", "=", "Zg=="
+                                      "x", " Zm9v", "Zm9v\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (ad_b64_decode(bad[i], strlen(bad[i]), &d, &n) != -1)
+            fail_msg("accepted \"%s\"", bad[i]);
+    static const char *const good[] = {"Zm9vYg==", "Zm9vYg", "Zm9vYmE=", "Zm9vYmE", "Zm9vYmFy", "-__-", "+//+"};
+    static const size_t lens[] = {4, 4, 5, 5, 6, 3, 3};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_int_equal(ad_b64_decode(good[i], strlen(good[i]), &d, &n), 0);
+        assert_int_equal(n, lens[i]);
+        free(d);
+    }
 }
 
 int main(void)

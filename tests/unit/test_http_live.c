@@ -884,7 +884,7 @@ static void test_http2(void **st)
     ad_http_free(h);
     stop(&ng);
     assert_int_equal(nghttpd_connections(log), 1);
-    assert_int_equal(nghttpd_max_streams(log), 2);
+    assert_in_range(nghttpd_max_streams(log), 1, 2);
 }
 
 int main(void)

@@ -209,27 +209,24 @@ static void test_load_file(void **state)
     assert_null(k);
 }
 
-static void test_b64(void **state)
+/* Secrets go through core/common's base64 (tests/unit/test_b64.c): a key
+ * takes 1 to AD_RFC2136_SECRET_MAX bytes of strict base64. */
+static void test_secret(void **state)
 {
     (void)state;
-    unsigned char out[64];
-    size_t n = 0;
-    assert_int_equal(ad_rfc2136_b64_decode("Zm9vYg==", out, sizeof out, &n), AD_OK);
-    assert_int_equal(n, 4);
-    assert_memory_equal(out, "foob", 4);
-    assert_int_equal(ad_rfc2136_b64_decode("Zm9vYg", out, sizeof out, &n), AD_OK); /* unpadded */
-    assert_int_equal(n, 4);
-    assert_int_equal(ad_rfc2136_b64_decode("Zm9vYmE=", out, sizeof out, &n), AD_OK);
-    assert_int_equal(n, 5);
-    assert_int_equal(ad_rfc2136_b64_decode("Zm9vYmFy", out, sizeof out, &n), AD_OK);
-    assert_int_equal(n, 6);
-    assert_int_equal(ad_rfc2136_b64_decode("", out, sizeof out, &n), AD_ERR_CONFIG);
-    assert_int_equal(ad_rfc2136_b64_decode("Z", out, sizeof out, &n), AD_ERR_CONFIG);
-    assert_int_equal(ad_rfc2136_b64_decode("Zm9v YmFy", out, sizeof out, &n), AD_ERR_CONFIG);
-    assert_int_equal(ad_rfc2136_b64_decode("Zm9vYh==", out, sizeof out, &n), AD_ERR_CONFIG);
-    assert_int_equal(ad_rfc2136_b64_decode("Zm9vYg=", out, sizeof out, &n), AD_ERR_CONFIG);
-    assert_int_equal(ad_rfc2136_b64_decode("Zm=9vYg=", out, sizeof out, &n), AD_ERR_CONFIG);
-    assert_int_equal(ad_rfc2136_b64_decode("Zm9vYmFy", out, 5, &n), AD_ERR_CONFIG);
+    struct ad_rfc2136_key *k = NULL;
+    char err[512];
+    assert_int_equal(ad_rfc2136_key_new("k", NULL, "Zm9vYg", &k, err, sizeof err), AD_OK); /* unpadded */
+    assert_int_equal(k->secret_len, 4);
+    assert_memory_equal(k->secret, "foob", 4);
+    ad_rfc2136_key_free(k);
+    k = NULL;
+    static const char *const bad[] = {"", "Z", "Zm9v YmFy", "Zm9vYh==", "Zm9vYg=", "Zm=9vYg="};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(ad_rfc2136_key_new("k", NULL, bad[i], &k, err, sizeof err), AD_ERR_CONFIG);
+        assert_non_null(strstr(err, "not valid base64"));
+    }
+    assert_null(k);
 }
 
 static void test_key_new(void **state)
@@ -272,7 +269,7 @@ int main(void)
         cmocka_unit_test(test_each_algorithm),   cmocka_unit_test(test_comments_and_whitespace),
         cmocka_unit_test(test_ddns_confgen_output), cmocka_unit_test(test_several_keys),
         cmocka_unit_test(test_malformed),        cmocka_unit_test(test_huge),
-        cmocka_unit_test(test_load_file),        cmocka_unit_test(test_b64),
+        cmocka_unit_test(test_load_file),        cmocka_unit_test(test_secret),
         cmocka_unit_test(test_key_new),          cmocka_unit_test(test_alg_find),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

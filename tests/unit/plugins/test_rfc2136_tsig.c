@@ -1,6 +1,7 @@
 /* Unit tests: rfc2136 TSIG signing and verification (RFC 8945) against
  * messages signed by BIND 9.18 (nsupdate's requests, named's replies),
- * for all six HMAC algorithms. */
+ * for all six HMAC algorithms; replies outside the time window and
+ * truncated MACs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "rfc2136_wire.h"
+#include "rfc2136_tsig.h"
 
 struct ad_vec {
     const char *name, *alg, *secret;
@@ -185,6 +186,34 @@ static struct ad_rfc2136_key *vec_key(const struct ad_vec *v)
     return k;
 }
 
+/* Vector I's key, and BIND's request Q and reply R parsed; vec_close frees them. */
+static struct ad_rfc2136_key *vec_open(size_t i, struct ad_rfc2136_reply *q, struct ad_rfc2136_reply *r)
+{
+    const struct ad_vec *v = &ad_vectors[i];
+    assert_int_equal(ad_rfc2136_reply_parse(v->req, v->req_len, q), AD_OK);
+    assert_int_equal(ad_rfc2136_reply_parse(v->rep, v->rep_len, r), AD_OK);
+    return vec_key(v);
+}
+
+static void vec_close(struct ad_rfc2136_key *k, struct ad_rfc2136_reply *q, struct ad_rfc2136_reply *r)
+{
+    ad_rfc2136_reply_clear(q);
+    ad_rfc2136_reply_clear(r);
+    ad_rfc2136_key_free(k);
+}
+
+/* CHECK for every vector: its key, BIND's request Q and reply R. */
+static void each_vector(void (*check)(const struct ad_vec *v, const struct ad_rfc2136_key *k,
+                                      const struct ad_rfc2136_reply *q, const struct ad_rfc2136_reply *r))
+{
+    for (size_t i = 0; i < sizeof ad_vectors / sizeof ad_vectors[0]; i++) {
+        struct ad_rfc2136_reply q, r;
+        struct ad_rfc2136_key *k = vec_open(i, &q, &r);
+        check(&ad_vectors[i], k, &q, &r);
+        vec_close(k, &q, &r);
+    }
+}
+
 /* Re-signing BIND's request with its time gives BIND's bytes exactly. */
 static void test_sign_matches_bind(void **state)
 {
@@ -222,63 +251,61 @@ static void test_sign_matches_bind(void **state)
         free(out2);
         free(out);
         free(plain);
+        ad_rfc2136_reply_clear(&r);
         ad_rfc2136_key_free(k);
     }
 }
 
 /* BIND's signed reply verifies with the request MAC prepended. */
+static void check_verify(const struct ad_vec *v, const struct ad_rfc2136_key *k,
+                         const struct ad_rfc2136_reply *q, const struct ad_rfc2136_reply *r)
+{
+    assert_true(r->qr);
+    assert_int_equal(r->opcode, LDNS_PACKET_UPDATE);
+    assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+    assert_int_equal(r->id, q->id);
+    assert_true(r->has_tsig);
+    assert_int_equal(r->error, 0);
+    uint64_t now = r->time_signed;
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len, now),
+                     AD_TSIG_CHECK_OK);
+    /* the fudge bounds the clock difference both ways */
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len,
+                                            now + r->fudge),
+                     AD_TSIG_CHECK_OK);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len,
+                                            now + r->fudge + 1),
+                     AD_TSIG_CHECK_BAD_TIME);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len,
+                                            now - r->fudge - 1),
+                     AD_TSIG_CHECK_BAD_TIME);
+    /* without the request MAC, or with another one, it fails */
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, NULL, 0, now),
+                     AD_TSIG_CHECK_BAD_MAC);
+    uint8_t other[64];
+    memcpy(other, q->mac, q->mac_len);
+    other[0] ^= 1;
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, other, q->mac_len, now),
+                     AD_TSIG_CHECK_BAD_MAC);
+    /* a flipped bit anywhere in the signed part fails */
+    uint8_t *copy = malloc(v->rep_len);
+    assert_non_null(copy);
+    for (size_t off = 2; off < r->tsig_off; off++) {
+        memcpy(copy, v->rep, v->rep_len);
+        copy[off] ^= 0x20;
+        struct ad_rfc2136_reply r2;
+        if (ad_rfc2136_reply_parse(copy, v->rep_len, &r2) == AD_OK && r2.has_tsig)
+            assert_int_not_equal(ad_rfc2136_tsig_verify(k, copy, v->rep_len, &r2, q->mac, q->mac_len, now),
+                                 AD_TSIG_CHECK_OK);
+        ad_rfc2136_reply_clear(&r2);
+    }
+    free(copy);
+}
+
 static void test_verify_bind_reply(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof ad_vectors / sizeof ad_vectors[0]; i++) {
-        const struct ad_vec *v = &ad_vectors[i];
-        struct ad_rfc2136_key *k = vec_key(v);
-        struct ad_rfc2136_reply q, r;
-        assert_int_equal(ad_rfc2136_reply_parse(v->req, v->req_len, &q), AD_OK);
-        assert_int_equal(ad_rfc2136_reply_parse(v->rep, v->rep_len, &r), AD_OK);
-        assert_true(r.qr);
-        assert_int_equal(r.opcode, AD_DNS_OPCODE_UPDATE);
-        assert_int_equal(r.rcode, AD_RCODE_NOERROR);
-        assert_int_equal(r.id, q.id);
-        assert_true(r.has_tsig);
-        assert_int_equal(r.error, 0);
-        uint64_t now = r.time_signed;
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len, now),
-                         AD_TSIG_CHECK_OK);
-        /* the fudge bounds the clock difference both ways */
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len,
-                                                now + r.fudge),
-                         AD_TSIG_CHECK_OK);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len,
-                                                now + r.fudge + 1),
-                         AD_TSIG_CHECK_BAD_TIME);
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, q.mac, q.mac_len,
-                                                now - r.fudge - 1),
-                         AD_TSIG_CHECK_BAD_TIME);
-        /* without the request MAC, or with another one, it fails */
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, NULL, 0, now),
-                         AD_TSIG_CHECK_BAD_MAC);
-        uint8_t other[64];
-        memcpy(other, q.mac, q.mac_len);
-        other[0] ^= 1;
-        assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, &r, other, q.mac_len, now),
-                         AD_TSIG_CHECK_BAD_MAC);
-        /* a flipped bit anywhere in the signed part fails */
-        uint8_t *copy = malloc(v->rep_len);
-        assert_non_null(copy);
-        for (size_t off = 2; off < r.tsig_off; off++) {
-            memcpy(copy, v->rep, v->rep_len);
-            copy[off] ^= 0x20;
-            struct ad_rfc2136_reply r2;
-            if (ad_rfc2136_reply_parse(copy, v->rep_len, &r2) != AD_OK || !r2.has_tsig)
-                continue;
-            assert_int_not_equal(
-                ad_rfc2136_tsig_verify(k, copy, v->rep_len, &r2, q.mac, q.mac_len, now),
-                AD_TSIG_CHECK_OK);
-        }
-        free(copy);
-        ad_rfc2136_key_free(k);
-    }
+    each_vector(check_verify);
 }
 
 static void test_wrong_key(void **state)
@@ -312,6 +339,8 @@ static void test_wrong_key(void **state)
                                             r.time_signed),
                      AD_TSIG_CHECK_WRONG_KEY);
     ad_rfc2136_key_free(k);
+    ad_rfc2136_reply_clear(&q);
+    ad_rfc2136_reply_clear(&r);
 }
 
 /* The reply parser stays in bounds on every truncation of a real reply
@@ -328,6 +357,7 @@ static void test_parse_truncated(void **state)
             struct ad_rfc2136_reply r;
             ad_status rc = ad_rfc2136_reply_parse(copy, n, &r);
             assert_true(rc == AD_ERR_PROTOCOL || !r.has_tsig);
+            ad_rfc2136_reply_clear(&r);
             free(copy);
         }
     }
@@ -339,6 +369,15 @@ static void test_parse_truncated(void **state)
     copy[11]++; /* one more additional record that is not there */
     struct ad_rfc2136_reply r;
     assert_int_equal(ad_rfc2136_reply_parse(copy, v->rep_len, &r), AD_ERR_PROTOCOL);
+    ad_rfc2136_reply_clear(&r);
+    /* a byte after the TSIG RR: refused */
+    uint8_t *longer = malloc(v->rep_len + 1);
+    assert_non_null(longer);
+    memcpy(longer, v->rep, v->rep_len);
+    longer[v->rep_len] = 0;
+    assert_int_equal(ad_rfc2136_reply_parse(longer, v->rep_len + 1, &r), AD_ERR_PROTOCOL);
+    ad_rfc2136_reply_clear(&r);
+    free(longer);
     free(copy);
 }
 
@@ -352,11 +391,99 @@ static void test_parse_pointer_loop(void **state)
     };
     struct ad_rfc2136_reply r;
     assert_int_equal(ad_rfc2136_reply_parse(loop, sizeof loop, &r), AD_ERR_PROTOCOL);
+    ad_rfc2136_reply_clear(&r);
     static const uint8_t fwd[] = {
         0x12, 0x34, 0xa8, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
         0xc0, 0x0e, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x00,
     };
     assert_int_equal(ad_rfc2136_reply_parse(fwd, sizeof fwd, &r), AD_ERR_PROTOCOL);
+    ad_rfc2136_reply_clear(&r);
+}
+
+/* A reply whose MAC is right but whose time is more than the fudge away
+ * from ours is refused (RFC 8945 5.2.3), both ways; the MAC is checked
+ * first, so a tampered reply out of the window is a bad MAC. */
+static void check_window(const struct ad_vec *v, const struct ad_rfc2136_key *k,
+                         const struct ad_rfc2136_reply *q, const struct ad_rfc2136_reply *r)
+{
+    assert_int_equal(r->fudge, 300);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len, r->time_signed + 3600),
+                     AD_TSIG_CHECK_BAD_TIME);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len, r->time_signed - 3600),
+                     AD_TSIG_CHECK_BAD_TIME);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, v->rep, v->rep_len, r, q->mac, q->mac_len, r->time_signed + 299),
+                     AD_TSIG_CHECK_OK);
+    uint8_t *copy = malloc(v->rep_len);
+    assert_non_null(copy);
+    memcpy(copy, v->rep, v->rep_len);
+    copy[13] ^= 0x20; /* the zone name's case: still parses, no longer verifies */
+    struct ad_rfc2136_reply r2;
+    assert_int_equal(ad_rfc2136_reply_parse(copy, v->rep_len, &r2), AD_OK);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, copy, v->rep_len, &r2, q->mac, q->mac_len, r->time_signed + 3600),
+                     AD_TSIG_CHECK_BAD_MAC);
+    ad_rfc2136_reply_clear(&r2);
+    free(copy);
+}
+
+static void test_reply_outside_window(void **state)
+{
+    (void)state;
+    each_vector(check_window);
+}
+
+/* REP with its MAC cut to KEEP bytes (the MAC size and RDLENGTH fixed). */
+static uint8_t *cut_mac(const struct ad_vec *v, const struct ad_rfc2136_reply *r, size_t keep, size_t *len)
+{
+    size_t owner = ldns_rdf_size(ldns_rr_owner(r->tsig)), alg = ldns_rdf_size(ldns_rr_rdf(r->tsig, 0));
+    size_t rdlen_at = r->tsig_off + owner + 8, size_at = rdlen_at + 2 + alg + 8, mac_at = size_at + 2;
+    size_t drop = r->mac_len - keep;
+    uint8_t *w = malloc(v->rep_len);
+    assert_non_null(w);
+    memcpy(w, v->rep, mac_at + keep);
+    memcpy(w + mac_at + keep, v->rep + mac_at + r->mac_len, v->rep_len - mac_at - r->mac_len);
+    ldns_write_uint16(w + rdlen_at, (uint16_t)(ldns_read_uint16(w + rdlen_at) - drop));
+    ldns_write_uint16(w + size_at, (uint16_t)keep);
+    *len = v->rep_len - drop;
+    return w;
+}
+
+/* RFC 8945 5.2.2.1: a MAC truncated to max(10, half the hash) bytes or more
+ * verifies on its leading bytes; a shorter one is refused, as is a wrong
+ * byte within the part kept. */
+static void check_truncated(const struct ad_vec *v, const struct ad_rfc2136_key *k,
+                            const struct ad_rfc2136_reply *q, const struct ad_rfc2136_reply *r)
+{
+    struct ad_rfc2136_reply t;
+    size_t full = k->alg->mac_len, min = full / 2 > 10 ? full / 2 : 10, len = 0;
+    uint8_t *w = cut_mac(v, r, min, &len);
+    assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
+    assert_int_equal(t.mac_len, min);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q->mac, q->mac_len, t.time_signed), AD_TSIG_CHECK_OK);
+    ad_rfc2136_reply_clear(&t);
+    w[len - 6 - 1] ^= 1; /* the last MAC byte kept */
+    assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q->mac, q->mac_len, t.time_signed),
+                     AD_TSIG_CHECK_BAD_MAC);
+    ad_rfc2136_reply_clear(&t);
+    free(w);
+    w = cut_mac(v, r, min - 1, &len);
+    assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q->mac, q->mac_len, t.time_signed),
+                     AD_TSIG_CHECK_BAD_TRUNC);
+    ad_rfc2136_reply_clear(&t);
+    free(w);
+    w = cut_mac(v, r, 0, &len); /* the unsigned error form */
+    assert_int_equal(ad_rfc2136_reply_parse(w, len, &t), AD_OK);
+    assert_int_equal(ad_rfc2136_tsig_verify(k, w, len, &t, q->mac, q->mac_len, t.time_signed),
+                     AD_TSIG_CHECK_BAD_TRUNC);
+    ad_rfc2136_reply_clear(&t);
+    free(w);
+}
+
+static void test_truncated_mac(void **state)
+{
+    (void)state;
+    each_vector(check_truncated);
 }
 
 int main(void)
@@ -364,7 +491,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_matches_bind), cmocka_unit_test(test_verify_bind_reply),
         cmocka_unit_test(test_wrong_key),         cmocka_unit_test(test_parse_truncated),
-        cmocka_unit_test(test_parse_pointer_loop),
+        cmocka_unit_test(test_parse_pointer_loop), cmocka_unit_test(test_reply_outside_window),
+        cmocka_unit_test(test_truncated_mac),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
