@@ -246,22 +246,15 @@ void ad_dnscheck_free(struct ad_dnscheck *dc)
     free(dc);
 }
 
-struct soa_ctx {
-    ldns_rdf *q;
-    char zone[AD_NAME_MAX + 1];
-    char referral[AD_NAME_MAX + 1];
-    char why[AD_NAME_MAX + 64];
-};
-
 /* Q itself or a name above it. */
 static bool at_or_above(const ldns_rdf *owner, const ldns_rdf *q)
 {
     return ldns_dname_compare(owner, q) == 0 || ldns_dname_is_subdomain(q, owner);
 }
 
-static const char *judge_soa(const ldns_pkt *pkt, void *vctx)
+const char *ad_judge_soa(const ldns_pkt *pkt, void *vctx)
 {
-    struct soa_ctx *c = vctx;
+    struct ad_soa_ctx *c = vctx;
     const char *no = ad_judge_rcode(pkt, NULL);
     if (no)
         return no;
@@ -290,6 +283,19 @@ static const char *judge_soa(const ldns_pkt *pkt, void *vctx)
     return "no SOA in the reply";
 }
 
+int ad_cname_next(const ldns_pkt *pkt, const char *from, char *next, size_t size)
+{
+    const ldns_rr_list *an = ldns_pkt_answer(pkt);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(an, i);
+        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME || ldns_rr_rd_count(rr) < 1 ||
+            !ad_dname_is(ldns_rr_owner(rr), from))
+            continue;
+        return ad_dname_str(ldns_rr_rdf(rr, 0), next, size) == AD_OK && next[0] != '\0' ? 1 : -1;
+    }
+    return 0;
+}
+
 /* Follow CNAMEs from CHAIN[0]: CHAIN[1..*HOPS] the targets. */
 static ad_status follow_cnames(struct ad_dnscheck *dc, char (*chain)[AD_NAME_MAX + 1], size_t *hops)
 {
@@ -311,14 +317,10 @@ static ad_status follow_cnames(struct ad_dnscheck *dc, char (*chain)[AD_NAME_MAX
             ad_debug("dns: no CNAME information for %s (%s)", cur, d.text);
             return AD_OK;
         }
-        const ldns_rr_list *an = ldns_pkt_answer(p);
-        for (size_t i = 0; i < ldns_rr_list_rr_count(an) && rc == AD_OK; i++) {
-            const ldns_rr *rr = ldns_rr_list_rr(an, i);
-            if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME || ldns_rr_rd_count(rr) < 1 ||
-                !ad_dname_is(ldns_rr_owner(rr), chain[*hops]))
-                continue;
+        /* a recursive reply may carry the next links too */
+        for (int found; rc == AD_OK && (found = ad_cname_next(p, chain[*hops], next, sizeof next)) != 0;) {
             rc = AD_ERR_DNS;
-            if (ad_dname_str(ldns_rr_rdf(rr, 0), next, sizeof next) != AD_OK || next[0] == '\0') {
+            if (found < 0) {
                 ad_err("the CNAME at %s points to a name we cannot use: fix the CNAME record", chain[*hops]);
                 break;
             }
@@ -337,7 +339,6 @@ static ad_status follow_cnames(struct ad_dnscheck *dc, char (*chain)[AD_NAME_MAX
             memcpy(chain[++*hops], next, sizeof next);
             moved = true;
             rc = AD_OK;
-            i = (size_t)-1; /* a recursive reply may carry the next link too */
         }
         ldns_pkt_free(p);
         p = NULL;
@@ -348,7 +349,7 @@ static ad_status follow_cnames(struct ad_dnscheck *dc, char (*chain)[AD_NAME_MAX
 }
 
 /* The zone of CUR by SOA, asking CUR and then the names above it. */
-static ad_status find_zone(struct ad_dnscheck *dc, const char *cur, struct soa_ctx *sc)
+static ad_status find_zone(struct ad_dnscheck *dc, const char *cur, struct ad_soa_ctx *sc)
 {
     ad_status rc = AD_ERR_NOMEM;
     ldns_pkt *p = NULL;
@@ -357,7 +358,7 @@ static ad_status find_zone(struct ad_dnscheck *dc, const char *cur, struct soa_c
         memset(sc, 0, sizeof *sc);
         if (!(sc->q = ldns_dname_new_frm_str(q)))
             return AD_ERR_NOMEM;
-        rc = ad_lookup(dc, q, LDNS_RR_TYPE_SOA, judge_soa, sc, &p, &d);
+        rc = ad_lookup(dc, q, LDNS_RR_TYPE_SOA, ad_judge_soa, sc, &p, &d);
         ldns_rdf_deep_free(sc->q);
         sc->q = NULL;
         ldns_pkt_free(p);
@@ -387,7 +388,7 @@ ad_status ad_dnscheck_locate(struct ad_dnscheck *dc, const char *name, char **ta
 {
     char chain[AD_DNS_CNAME_MAX + 1][AD_NAME_MAX + 1];
     size_t hops = 0;
-    struct soa_ctx sc;
+    struct ad_soa_ctx sc;
     uint64_t t0 = ad_now_ms();
     *target = NULL;
     *zone = NULL;

@@ -29,6 +29,23 @@ typedef const char *(*ad_judge_fn)(const ldns_pkt *pkt, void *ctx);
 /* Accepts NOERROR and NXDOMAIN replies. */
 const char *ad_judge_rcode(const ldns_pkt *pkt, void *ctx);
 
+/* What an SOA reply says about the zone of Q (set by the caller, borrowed). */
+struct ad_soa_ctx {
+    ldns_rdf *q;
+    char zone[AD_NAME_MAX + 1];     /* out: the zone, when accepted */
+    char referral[AD_NAME_MAX + 1]; /* out: the zone a referral names */
+    char why[AD_NAME_MAX + 64];
+};
+
+/* ad_judge_fn for SOA look-ups (CTX a struct ad_soa_ctx): accepts a reply
+ * with Q's SOA in the answer or an SOA at or above Q in the authority
+ * section, filling CTX->zone. */
+const char *ad_judge_soa(const ldns_pkt *pkt, void *ctx);
+
+/* The target of the CNAME owned by FROM in PKT's answer section, in NEXT
+ * (SIZE > AD_NAME_MAX): 1 found, 0 none, -1 a target we cannot use. */
+int ad_cname_next(const ldns_pkt *pkt, const char *from, char *next, size_t size);
+
 /* Ask the resolvers (those that failed least first) about NAME/TYPE, with
  * recursion desired, until JUDGE accepts a reply: *OUT (caller frees with
  * ldns_pkt_free).  AD_ERR_DNS with D filled when none did;

@@ -1,7 +1,9 @@
 /* The propagation check: every authoritative server of each record's zone,
  * asked directly and without recursion, must serve each value.  All records
  * and servers are polled at once on two non-blocking UDP sockets (ldns has
- * no such fan-out), with ldns-built queries and ldns-parsed answers. */
+ * no such fan-out), with ldns-built queries and ldns-parsed answers; a
+ * truncated reply is asked again over a non-blocking TCP connection in the
+ * same loop, so that no server holds up the others or the deadline. */
 #include "propagation.h"
 
 #include <errno.h>
@@ -25,6 +27,8 @@
 #define AD_DNS_POLL_FIRST 50u /* first interval */
 #define AD_DNS_POLL_MAX 1000u /* largest interval */
 #define AD_DNS_INFLIGHT_MAX 256
+#define AD_DNS_TCP_MAX 32      /* TCP connections at once */
+#define AD_DNS_TCP_MS 2000u    /* one TCP query */
 
 static bool txt_equals(const ldns_rr *rr, const char *value, size_t vlen)
 {
@@ -106,6 +110,11 @@ struct probe {
     unsigned interval; /* ms until the next query after a reply */
     uint16_t id;
     bool inflight, done;
+    bool tcp, sending;  /* a TCP query runs (tfd): connecting and sending, or reading */
+    int tfd;
+    uint8_t *tbuf;      /* the TCP reply: 2-byte length, message */
+    size_t tgot;
+    uint64_t tuntil;
     enum probe_state state;
     unsigned rcode;
     int err;
@@ -132,8 +141,11 @@ struct waiter {
     size_t npairs;
     uint32_t *idmap; /* query id -> probe index + 1 */
     int fd4, fd6;
-    size_t inflight;
+    size_t inflight, ntcp;
     uint8_t *buf;
+    uint64_t deadline; /* the whole wait's */
+    struct pollfd *pfd; /* fd4, fd6, then one per TCP query */
+    size_t *pfd_probe;  /* the probe of each TCP pollfd */
 };
 
 static const char *state_text(const struct probe *p, char *buf, size_t size)
@@ -267,6 +279,105 @@ static void probe_send(struct waiter *w, size_t pi, uint64_t now)
     backoff(p, now);
 }
 
+/* End probe P's TCP query; FAILED: say why (debug) and back off. */
+static void tcp_end(struct waiter *w, struct probe *p, const char *failed, uint64_t now)
+{
+    if (p->tcp) {
+        close(p->tfd);
+        free(p->tbuf);
+        p->tbuf = NULL;
+        p->tcp = false;
+        w->ntcp--;
+    }
+    if (failed) {
+        ad_debug("dns: %s at %s over TCP: %s", w->items[p->item].name, w->servers[p->server].ns.addr, failed);
+        p->state = PS_TCPERR;
+        backoff(p, now);
+    }
+}
+
+/* Ask P's name again over TCP (its UDP reply was truncated). */
+static void tcp_start(struct waiter *w, struct probe *p, uint64_t now)
+{
+    const struct server *s = &w->servers[p->server];
+    if (w->ntcp >= AD_DNS_TCP_MAX || now >= w->deadline) {
+        tcp_end(w, p, "too many TCP queries at once", now);
+        return;
+    }
+    int fd = socket(s->ns.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || (connect(fd, (const struct sockaddr *)&s->ns.sa, s->ns.len) != 0 && errno != EINPROGRESS)) {
+        if (fd >= 0)
+            close(fd);
+        tcp_end(w, p, strerror(errno), now);
+        return;
+    }
+    p->tcp = p->sending = true;
+    p->tfd = fd;
+    p->tgot = 0;
+    p->tuntil = now + AD_DNS_TCP_MS < w->deadline ? now + AD_DNS_TCP_MS : w->deadline;
+    w->ntcp++;
+}
+
+/* P's TCP connection is ready (REVENTS): send the query, or read the reply. */
+static void tcp_ready(struct waiter *w, struct probe *p, short revents, uint64_t now)
+{
+    struct item *it = &w->items[p->item];
+    if (p->sending) {
+        int err = 0;
+        socklen_t el = sizeof err;
+        uint8_t q[2 + 512];
+        if (getsockopt(p->tfd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+            tcp_end(w, p, strerror(err ? err : errno), now);
+            return;
+        }
+        if (it->wlen > sizeof q - 2) {
+            tcp_end(w, p, "query too large", now);
+            return;
+        }
+        ldns_write_uint16(q, (uint16_t)it->wlen);
+        memcpy(q + 2, it->wire, it->wlen);
+        ldns_write_uint16(q + 2, p->id);
+        if (send(p->tfd, q, it->wlen + 2, MSG_NOSIGNAL) != (ssize_t)(it->wlen + 2)) {
+            tcp_end(w, p, "cannot send the query", now);
+            return;
+        }
+        p->sending = false;
+        return;
+    }
+    if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+        return;
+    if (!p->tbuf && !(p->tbuf = malloc(2 + LDNS_MAX_PACKETLEN))) {
+        tcp_end(w, p, "out of memory", now);
+        return;
+    }
+    size_t want = p->tgot < 2 ? 2 : 2 + (size_t)ldns_read_uint16(p->tbuf);
+    ssize_t n = recv(p->tfd, p->tbuf + p->tgot, want - p->tgot, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        tcp_end(w, p, n == 0 ? "the server closed the connection without a whole reply" : strerror(errno), now);
+        return;
+    }
+    p->tgot += (size_t)n;
+    if (p->tgot == 2 && ldns_read_uint16(p->tbuf) < LDNS_HEADER_SIZE) {
+        tcp_end(w, p, "a reply shorter than a DNS header", now);
+        return;
+    }
+    if (p->tgot < 2 || p->tgot < 2 + (size_t)ldns_read_uint16(p->tbuf))
+        return;
+    const uint8_t *m = p->tbuf + 2;
+    size_t mlen = p->tgot - 2;
+    ldns_pkt *pkt = ldns_read_uint16(m) == p->id ? ad_reply_parse(m, mlen, it->dname, LDNS_RR_TYPE_TXT) : NULL;
+    if (!pkt || ldns_pkt_tc(pkt)) {
+        tcp_end(w, p, pkt ? "the TCP reply is truncated too" : "a malformed reply, or not ours", now);
+        ldns_pkt_free(pkt);
+        return;
+    }
+    tcp_end(w, p, NULL, now);
+    probe_reply(w, p, pkt, now);
+    ldns_pkt_free(pkt);
+}
+
 static void handle_packet(struct waiter *w, const uint8_t *buf, size_t len, const struct sockaddr_storage *from)
 {
     if (len < LDNS_HEADER_SIZE)
@@ -282,32 +393,20 @@ static void handle_packet(struct waiter *w, const uint8_t *buf, size_t len, cons
     if (!pkt)
         return;
     probe_release(w, p);
-    if (ldns_pkt_tc(pkt)) { /* rare (TXT sets over 1232 bytes): one bounded TCP query, in line */
-        uint8_t *r = NULL;
-        size_t rlen = 0;
-        char why[200];
-        struct ad_dns_xfer x = {.timeout_ms = AD_DNS_RTO_MS, .force_tcp = true, .stop = ad_dnscheck_stop};
+    uint64_t now = ad_now_ms();
+    if (ldns_pkt_tc(pkt)) { /* rare (TXT sets over 1232 bytes): again over TCP, in the loop */
         ldns_pkt_free(pkt);
-        pkt = NULL;
-        ldns_write_uint16(it->wire, id); /* another server's query may have changed it */
-        if (ad_dns_exchange(&s->ns.sa, s->ns.len, it->wire, it->wlen, &x, &r, &rlen, why, sizeof why) == AD_OK &&
-            !(pkt = ad_reply_parse(r, rlen, it->dname, LDNS_RR_TYPE_TXT)))
-            snprintf(why, sizeof why, "malformed TCP reply");
-        free(r);
-        if (!pkt) {
-            ad_debug("dns: %s at %s over TCP: %s", it->name, s->ns.addr, why);
-            p->state = PS_TCPERR;
-            backoff(p, ad_now_ms());
-            return;
-        }
+        tcp_start(w, p, now);
+        return;
     }
-    probe_reply(w, p, pkt, ad_now_ms());
+    probe_reply(w, p, pkt, now);
     ldns_pkt_free(pkt);
 }
 
 static void drain(struct waiter *w, int fd)
 {
-    for (int k = 0; k < 1024; k++) {
+    /* a flood of replies (each may cost a TCP query) ends at the deadline or a signal */
+    for (int k = 0; k < 1024 && ad_now_ms() < w->deadline && !ad_is_interrupted(); k++) {
         struct sockaddr_storage from;
         socklen_t fl = sizeof from;
         memset(&from, 0, sizeof from);
@@ -320,29 +419,45 @@ static void drain(struct waiter *w, int fd)
     }
 }
 
-/* On timeout: one error line per record and server, and what to do. */
+/* On timeout: one error line per server (the records it lacks and why),
+ * and what to do. */
 static void report_final(struct waiter *w, unsigned timeout_ms, size_t missing_items)
 {
     ad_err("propagation check timed out after %.1f s: %zu record%s not served by every authoritative server",
            timeout_ms / 1000.0, missing_items, missing_items == 1 ? " is" : "s are");
     size_t shown = 0;
     bool nowhere = false, partial = false, refused = false;
-    for (size_t k = 0; k < w->npairs; k++) {
-        const struct pair *pr = &w->pairs[k];
-        const struct probe *p = &w->probes[pr->probe];
-        const struct server *s = &w->servers[p->server];
-        char b[128];
-        if (pr->done)
+    for (size_t si = 0; si < w->nservers; si++) {
+        const struct server *s = &w->servers[si];
+        const struct probe *why = NULL;
+        char names[400], b[128];
+        size_t missing = 0, o = 0, listed = 0;
+        names[0] = '\0';
+        for (size_t k = 0; k < w->npairs; k++) {
+            const struct pair *pr = &w->pairs[k];
+            const struct probe *p = &w->probes[pr->probe];
+            const struct item *it = &w->items[pr->item];
+            if (pr->done || p->server != si)
+                continue;
+            refused = refused || p->state == PS_RCODE || p->state == PS_REFERRAL;
+            nowhere = nowhere || !it->seen;
+            partial = partial || it->seen;
+            if (!why || (why->state == PS_NONE && p->state != PS_NONE))
+                why = p;
+            if (missing++ < 3 && o < sizeof names) {
+                o += (size_t)snprintf(names + o, sizeof names - o, "%s%s TXT \"%.16s...\"", listed ? ", " : "",
+                                      it->name, it->value);
+                listed++;
+            }
+        }
+        if (!missing)
             continue;
-        refused = refused || p->state == PS_RCODE || p->state == PS_REFERRAL;
-        nowhere = nowhere || !w->items[pr->item].seen;
-        partial = partial || w->items[pr->item].seen;
         if (shown++ < 50)
-            ad_err("  %s TXT \"%.64s\" missing at %s (%s): %s", w->items[pr->item].name, w->items[pr->item].value,
-                   s->ns.addr, s->ns.ns, state_text(p, b, sizeof b));
+            ad_err("  %s (%s) lacks %zu record%s (%s%s): %s", s->ns.addr, s->ns.ns, missing, missing == 1 ? "" : "s",
+                   names, missing > listed ? ", ..." : "", state_text(why, b, sizeof b));
     }
     if (shown > 50)
-        ad_err("  and %zu more", shown - 50);
+        ad_err("  and %zu more servers", shown - 50);
     if (nowhere)
         ad_err("no authoritative server serves some of the values: check that the DNS provider published "
                "them in the right zone, or raise --propagation-timeout");
@@ -410,6 +525,10 @@ static void waiter_free(struct waiter *w)
         free(w->items[i].wire);
         ldns_rdf_deep_free(w->items[i].dname);
     }
+    for (size_t i = 0; w->probes && i < w->nprobes; i++)
+        tcp_end(w, &w->probes[i], NULL, 0);
+    free(w->pfd);
+    free(w->pfd_probe);
     free(w->items);
     free(w->zones);
     free(w->zfirst);
@@ -517,7 +636,9 @@ static ad_status waiter_setup(struct ad_dnscheck *dc, struct waiter *w, const st
     w->probes = calloc(w->nprobes, sizeof *w->probes);
     w->pairs = calloc(w->npairs, sizeof *w->pairs);
     w->pair_ix = calloc(w->npairs, sizeof *w->pair_ix);
-    if (!w->probes || !w->pairs || !w->pair_ix)
+    w->pfd = calloc(2 + AD_DNS_TCP_MAX, sizeof *w->pfd);
+    w->pfd_probe = calloc(2 + AD_DNS_TCP_MAX, sizeof *w->pfd_probe);
+    if (!w->probes || !w->pairs || !w->pair_ix || !w->pfd || !w->pfd_probe)
         return AD_ERR_NOMEM;
     uint64_t now = ad_now_ms();
     size_t k = 0;
@@ -555,6 +676,13 @@ static uint64_t round_robin(struct waiter *w, uint64_t now, uint64_t deadline, s
         struct probe *p = &w->probes[i];
         if (p->done)
             continue;
+        if (p->tcp && now >= p->tuntil)
+            tcp_end(w, p, "no reply in time", now);
+        if (p->tcp) {
+            (*left)++;
+            wake = p->tuntil < wake ? p->tuntil : wake;
+            continue;
+        }
         if (p->inflight && now >= p->sent + AD_DNS_RTO_MS) {
             probe_release(w, p);
             p->state = PS_TIMEOUT;
@@ -615,6 +743,7 @@ ad_status ad_dnscheck_wait(struct ad_dnscheck *dc, const struct ad_dnscheck_item
     ad_debug("dns: checking %zu record%s on %zu server address%s (%zu queries per round)", w.nitems,
              w.nitems == 1 ? "" : "s", w.nservers, w.nservers == 1 ? "" : "es", w.nprobes);
     uint64_t now = ad_now_ms(), deadline = now + timeout_ms, next_report = now + 1000;
+    w.deadline = deadline;
     for (;;) {
         if (ad_is_interrupted()) {
             ad_err("interrupted while waiting for the DNS records to propagate");
@@ -640,19 +769,29 @@ ad_status ad_dnscheck_wait(struct ad_dnscheck *dc, const struct ad_dnscheck_item
         uint64_t ms = wake > now ? wake - now : 0;
         if (ms > AD_WAIT_SLICE_MS)
             ms = AD_WAIT_SLICE_MS; /* a signal between the check and poll() costs at most this */
-        struct pollfd pfd[2];
-        nfds_t nf = 0;
+        struct pollfd *pfd = w.pfd;
+        nfds_t nf = 0, nudp;
         if (w.fd4 >= 0)
             pfd[nf++] = (struct pollfd){.fd = w.fd4, .events = POLLIN};
         if (w.fd6 >= 0)
             pfd[nf++] = (struct pollfd){.fd = w.fd6, .events = POLLIN};
+        nudp = nf;
+        for (size_t i = 0; i < w.nprobes && nf < 2 + AD_DNS_TCP_MAX; i++)
+            if (w.probes[i].tcp) {
+                w.pfd_probe[nf] = i;
+                pfd[nf++] = (struct pollfd){.fd = w.probes[i].tfd,
+                                            .events = w.probes[i].sending ? POLLOUT : POLLIN};
+            }
         int r = poll(pfd, nf, (int)ms);
         if (r < 0 && errno != EINTR) {
             ad_err("poll: %s", strerror(errno));
             rc = AD_ERR_NETWORK;
             goto out;
         }
-        for (nfds_t i = 0; r > 0 && i < nf; i++)
+        for (nfds_t i = nudp; r > 0 && i < nf; i++) /* before drain(), which may start new ones */
+            if (pfd[i].revents)
+                tcp_ready(&w, &w.probes[w.pfd_probe[i]], pfd[i].revents, ad_now_ms());
+        for (nfds_t i = 0; r > 0 && i < nudp; i++)
             if (pfd[i].revents)
                 drain(&w, pfd[i].fd);
     }
