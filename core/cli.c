@@ -1,16 +1,19 @@
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jws.h"
 #include "log.h"
+#include "parse.h"
 #include "util.h"
 
 enum {
     O_SERVER = 256, O_STAGING, O_CA_BUNDLE, O_EMAIL, O_AGREE_TOS, O_STATE_DIR, O_CERT_NAME, O_KEY_TYPE,
-    O_ACCOUNT_KEY_TYPE, O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS
+    O_ACCOUNT_KEY_TYPE, O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS,
+    O_HTTP_TIMEOUT
 };
 
 static const struct option longopts[] = {
@@ -30,6 +33,7 @@ static const struct option longopts[] = {
     {"dns-resolver", required_argument, NULL, O_DNS_RESOLVER},
     {"propagation-timeout", required_argument, NULL, O_PROP_TIMEOUT},
     {"skip-propagation-check", no_argument, NULL, O_SKIP_PROP},
+    {"http-timeout", required_argument, NULL, O_HTTP_TIMEOUT},
     {"timings", no_argument, NULL, O_TIMINGS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
@@ -41,7 +45,7 @@ static const struct option longopts[] = {
 void ad_cli_usage(FILE *f)
 {
     fputs("usage: acme-dns [issue] --provider NAME -d DOMAIN [-d DOMAIN ...] [options]\n"
-          "       acme-dns directory [--server URL | --staging] [--ca-bundle FILE]\n"
+          "       acme-dns directory [--server URL | --staging] [--ca-bundle FILE] [--http-timeout SECS]\n"
           "\n"
           "Obtains a certificate from an ACME CA with the dns-01 challenge: the provider plugin\n"
           "puts the TXT records in DNS, acme-dns waits until every authoritative server serves\n"
@@ -67,6 +71,7 @@ void ad_cli_usage(FILE *f)
           "                               (default: /etc/resolv.conf)\n"
           "  --propagation-timeout SECS   how long to wait for every authoritative server (default 120)\n"
           "  --skip-propagation-check     do not wait for the authoritative servers\n"
+          "  --http-timeout SECS          longest wait for one HTTPS request to the CA (default 60)\n"
           "  --timings                    print how long each phase took\n"
           "  -v, --verbose                more output (twice: debug)\n"
           "  -q, --quiet                  errors only\n"
@@ -87,6 +92,24 @@ void ad_cli_usage(FILE *f)
           "  8    file-system or key error\n"
           "  130  interrupted (SIGINT or SIGTERM); records were cleaned up\n",
           f);
+}
+
+/* True when S is an IPv4 or IPv6 address ("[...]" and a trailing dot allowed). */
+static bool is_ip_address(const char *s)
+{
+    char buf[64], bin[16];
+    size_t n = strlen(s);
+    if (n && s[n - 1] == '.')
+        n--;
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+        s++;
+        n -= 2;
+    }
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET, buf, bin) == 1 || inet_pton(AF_INET6, buf, bin) == 1;
 }
 
 static ad_status push(char ***arr, size_t *n, const char *s)
@@ -218,6 +241,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
     int c, quiet = 0, verbose = 0;
     memset(cli, 0, sizeof *cli);
     cli->propagation_timeout = 120;
+    cli->http_timeout = 60;
     opterr = 0;
     optind = 0; /* full re-initialisation (glibc) so that parsing can run twice */
     while (rc == AD_OK && (c = getopt_long(argc, argv, ":p:d:vqh", longopts, NULL)) != -1) {
@@ -226,6 +250,12 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         case 'd': {
             const char *why;
             char *d = NULL;
+            if (is_ip_address(optarg)) {
+                ad_err("-d %s: an IP address cannot be validated with dns-01 (the challenge is a TXT record in the "
+                       "name's DNS zone): give domain names only", optarg);
+                rc = AD_ERR_USAGE;
+                break;
+            }
             rc = ad_domain_check(optarg, &d, &why);
             if (rc == AD_ERR_USAGE) {
                 ad_err("-d %s: not a valid domain name: %s", optarg, why);
@@ -300,9 +330,27 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
             break;
         }
         case O_PLUGIN_DIR: rc = push(&cli->plugin_dirs, &cli->nplugin_dirs, optarg); break;
-        case O_DNS_RESOLVER: rc = push(&cli->resolvers, &cli->nresolvers, optarg); break;
+        case O_DNS_RESOLVER: {
+            struct sockaddr_storage sa;
+            socklen_t sl;
+            if (ad_addr_parse(optarg, &sa, &sl) != AD_OK) {
+                ad_err("--dns-resolver %s: not an address: give ADDR, ADDR:PORT or [IPV6]:PORT, numeric "
+                       "(192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53)", optarg);
+                rc = AD_ERR_USAGE;
+                break;
+            }
+            rc = push(&cli->resolvers, &cli->nresolvers, optarg);
+            break;
+        }
         case O_PROP_TIMEOUT: rc = parse_uint("--propagation-timeout", optarg, 86400, &cli->propagation_timeout); break;
         case O_SKIP_PROP: cli->skip_propagation = true; break;
+        case O_HTTP_TIMEOUT:
+            rc = parse_uint("--http-timeout", optarg, 86400, &cli->http_timeout);
+            if (rc == AD_OK && cli->http_timeout == 0) {
+                ad_err("--http-timeout 0: give at least 1 second");
+                rc = AD_ERR_USAGE;
+            }
+            break;
         case O_TIMINGS: cli->timings = true; break;
         case 'v': verbose++; break;
         case 'q': quiet = 1; break;

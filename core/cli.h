@@ -32,6 +32,7 @@ struct ad_cli {
     bool timings;
     int verbosity;                 /* 0 quiet .. 3 */
     bool help, version;
+    unsigned http_timeout;         /* seconds: one HTTPS request to the CA */
 };
 
 /* Parse ARGV.  Errors are logged; AD_ERR_USAGE for a bad command line.

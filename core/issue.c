@@ -336,7 +336,11 @@ static ad_status issue(struct run *r)
     char *csr = NULL, *pem = NULL, *cert = NULL, *chain = NULL;
     size_t len;
 
-    if ((rc = ad_http_new(r->cli->ca_bundle, &r->http)) != AD_OK || (rc = account(r)) != AD_OK)
+    if ((rc = ad_http_new(r->cli->ca_bundle, &r->http)) != AD_OK)
+        goto out;
+    ad_http_set_timeouts(r->http, r->cli->http_timeout < 10 ? r->cli->http_timeout * 1000u : 10000u,
+                         r->cli->http_timeout * 1000u);
+    if ((rc = account(r)) != AD_OK)
         goto out;
     since(r, PH_ACCOUNT, t0);
     t0 = mark();
@@ -491,8 +495,11 @@ ad_status ad_issue_directory(const struct ad_cli *cli)
     struct ad_http *http = NULL;
     struct ad_acme *acme = NULL;
     ad_status rc;
-    if ((rc = ad_http_new(cli->ca_bundle, &http)) == AD_OK &&
-        (rc = ad_acme_new(http, cli->server, NULL, &acme)) == AD_OK && (rc = ad_acme_directory(acme)) == AD_OK) {
+    if ((rc = ad_http_new(cli->ca_bundle, &http)) == AD_OK)
+        ad_http_set_timeouts(http, cli->http_timeout < 10 ? cli->http_timeout * 1000u : 10000u,
+                             cli->http_timeout * 1000u);
+    if (rc == AD_OK && (rc = ad_acme_new(http, cli->server, NULL, &acme)) == AD_OK &&
+        (rc = ad_acme_directory(acme)) == AD_OK) {
         ad_acme_describe(acme, stdout);
         fflush(stdout);
     }

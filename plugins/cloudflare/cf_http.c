@@ -317,19 +317,8 @@ static bool finish(struct ad_cf_http *h, struct ad_cf_req *r, CURLcode rc)
                  path, code);
         return false;
     }
-    struct json_tokener *tok = json_tokener_new_ex(32);
-    if (!tok) {
-        req_fail(r, "out of memory");
-        return false;
-    }
-    struct json_object *j = json_tokener_parse_ex(tok, p->body.data, (int)p->body.len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    json_tokener_free(tok);
-    struct json_object *s = NULL;
-    if (!j || jerr != json_tokener_success || !json_object_is_type(j, json_type_object) ||
-        !json_object_object_get_ex(j, "success", &s) || !json_object_is_type(s, json_type_boolean)) {
-        if (j)
-            json_object_put(j);
+    struct json_object *j = ad_cf_envelope_parse(p->body.data, p->body.len);
+    if (!j) {
         req_fail(r, "%s %s: malformed response (HTTP %ld): not a Cloudflare API JSON envelope; "
                     "is api-url right?",
                  r->method, path, code);
@@ -437,88 +426,4 @@ void ad_cf_http_run(struct ad_cf_http *h, struct ad_cf_req *const *reqs, size_t 
             p->state = REQ_DONE;
         }
     }
-}
-
-bool ad_cf_env_success(struct json_object *env)
-{
-    struct json_object *s;
-    return env && json_object_object_get_ex(env, "success", &s) &&
-           json_object_is_type(s, json_type_boolean) && json_object_get_boolean(s);
-}
-
-static bool array_has_code(struct json_object *arr, int code, int depth)
-{
-    if (!arr || !json_object_is_type(arr, json_type_array) || depth > 3)
-        return false;
-    size_t n = json_object_array_length(arr);
-    for (size_t i = 0; i < n && i < 32; i++) {
-        struct json_object *e = json_object_array_get_idx(arr, i), *c, *chain;
-        if (!e || !json_object_is_type(e, json_type_object))
-            continue;
-        if (json_object_object_get_ex(e, "code", &c) && json_object_is_type(c, json_type_int) &&
-            json_object_get_int(c) == code)
-            return true;
-        if (json_object_object_get_ex(e, "error_chain", &chain) &&
-            array_has_code(chain, code, depth + 1))
-            return true;
-    }
-    return false;
-}
-
-bool ad_cf_env_has_code(struct json_object *env, int code)
-{
-    struct json_object *errs;
-    return env && json_object_object_get_ex(env, "errors", &errs) && array_has_code(errs, code, 0);
-}
-
-static void append(char *buf, size_t len, size_t *used, const char *s)
-{
-    size_t n = strlen(s);
-    if (*used + 1 >= len)
-        return;
-    if (n > len - 1 - *used)
-        n = len - 1 - *used;
-    memcpy(buf + *used, s, n);
-    *used += n;
-    buf[*used] = '\0';
-}
-
-static void errors_text(struct json_object *arr, char *buf, size_t len, size_t *used, int depth)
-{
-    if (!arr || !json_object_is_type(arr, json_type_array) || depth > 2)
-        return;
-    size_t n = json_object_array_length(arr);
-    for (size_t i = 0; i < n && i < 8; i++) {
-        struct json_object *e = json_object_array_get_idx(arr, i), *c, *m, *chain;
-        if (!e || !json_object_is_type(e, json_type_object))
-            continue;
-        char item[200], msg[160];
-        msg[0] = '\0';
-        if (json_object_object_get_ex(e, "message", &m) && json_object_is_type(m, json_type_string))
-            ad_cf_sanitize(msg, sizeof(msg), json_object_get_string(m));
-        long code = 0;
-        if (json_object_object_get_ex(e, "code", &c) && json_object_is_type(c, json_type_int))
-            code = (long)json_object_get_int64(c);
-        snprintf(item, sizeof(item), "%s[%ld] %s", i ? "; " : "", code, msg);
-        append(buf, len, used, item);
-        if (json_object_object_get_ex(e, "error_chain", &chain) &&
-            json_object_is_type(chain, json_type_array) && json_object_array_length(chain) > 0) {
-            append(buf, len, used, " (");
-            errors_text(chain, buf, len, used, depth + 1);
-            append(buf, len, used, ")");
-        }
-    }
-}
-
-void ad_cf_env_errors(struct json_object *env, char *buf, size_t len)
-{
-    size_t used = 0;
-    struct json_object *errs;
-    if (!len)
-        return;
-    buf[0] = '\0';
-    if (env && json_object_object_get_ex(env, "errors", &errs))
-        errors_text(errs, buf, len, &used, 0);
-    if (!buf[0])
-        snprintf(buf, len, "no error details given");
 }

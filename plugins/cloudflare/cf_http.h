@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "acme-dns/plugin.h"
+#include "cf_parse.h"
 
 #define AD_CF_MAX_BODY (1024u * 1024u) /* largest response body we read */
 #define AD_CF_MAX_INFLIGHT 8           /* requests in flight at once */
@@ -61,12 +62,5 @@ void ad_cf_req_free(struct ad_cf_req *r);
 
 /* Run every request of REQS to its end (answer or bounded failure). */
 void ad_cf_http_run(struct ad_cf_http *h, struct ad_cf_req *const *reqs, size_t n);
-
-/* Envelope helpers. */
-bool ad_cf_env_success(struct json_object *env);
-/* True when CODE appears in errors[] or in an error_chain. */
-bool ad_cf_env_has_code(struct json_object *env, int code);
-/* "[code] message; [code] message (chain: [code] message)" sanitized. */
-void ad_cf_env_errors(struct json_object *env, char *buf, size_t len);
 
 #endif

@@ -32,7 +32,6 @@
 
 #define CF_DEFAULT_API "https://api.cloudflare.com/client/v4"
 #define CF_DEFAULT_TTL 120
-#define CF_ZONE_CACHE_MAX 64
 #define CF_PAGES_MAX 20
 #define CF_MATCH_MAX 16
 #define CF_TOKEN_FILE_MAX 4096
@@ -51,8 +50,8 @@ struct cf {
     char *zone_id;               /* owned, from the zone-id option, or NULL */
     long ttl;
     bool rejected;  /* the credentials were rejected: make no further calls */
-    struct cf_zone zones[CF_ZONE_CACHE_MAX];
-    size_t nzones;
+    struct cf_zone *zones;       /* owned: every name looked up this run (a batch's names and their parents) */
+    size_t nzones, zcap;
 };
 
 enum cf_op { CF_OP_ZONE_READ, CF_OP_DNS_READ, CF_OP_DNS_WRITE };
@@ -94,37 +93,6 @@ static char *escape(const char *s)
     char *copy = e ? strdup(e) : NULL;
     curl_free(e);
     return copy;
-}
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    if (o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &v) &&
-        json_object_is_type(v, json_type_string))
-        return json_object_get_string(v);
-    return NULL;
-}
-
-static struct json_object *jarr(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array))
-        return v;
-    return NULL;
-}
-
-/* total_pages from result_info, clamped to 1..CF_PAGES_MAX. */
-static int total_pages(struct json_object *env)
-{
-    struct json_object *ri, *tp;
-    if (json_object_object_get_ex(env, "result_info", &ri) &&
-        json_object_object_get_ex(ri, "total_pages", &tp) && json_object_is_type(tp, json_type_int)) {
-        int64_t v = json_object_get_int64(tp);
-        if (v < 1)
-            return 1;
-        return v > CF_PAGES_MAX ? CF_PAGES_MAX : (int)v;
-    }
-    return 1;
 }
 
 /* Log why request R (doing WHAT) failed and return the status for it. */
@@ -195,19 +163,33 @@ static struct cf_zone *zone_cached(struct cf *cf, const char *name)
     return NULL;
 }
 
-static void zone_remember(struct cf *cf, const char *name, const char *id)
+/* Remember what Cloudflare said about NAME (ID NULL: no such zone).  The
+ * cache grows with the names of the run's batches (bounded by the core's
+ * limits on names), so that any number of subdomains works; the strings
+ * handed out stay where they are when it grows. */
+static ad_status zone_remember(struct cf *cf, const char *name, const char *id)
 {
-    if (cf->nzones >= CF_ZONE_CACHE_MAX)
-        return;
+    if (cf->nzones == cf->zcap) {
+        size_t cap = cf->zcap ? cf->zcap * 2 : 16;
+        struct cf_zone *z = realloc(cf->zones, cap * sizeof(*z));
+        if (!z)
+            goto nomem;
+        cf->zones = z;
+        cf->zcap = cap;
+    }
     struct cf_zone *z = &cf->zones[cf->nzones];
     z->name = strdup(name);
     z->id = id ? strdup(id) : NULL;
     if (!z->name || (id && !z->id)) {
         free(z->name);
         free(z->id);
-        return;
+        goto nomem;
     }
     cf->nzones++;
+    return AD_OK;
+nomem:
+    LOG(cf, AD_LOG_ERROR, "out of memory while remembering Cloudflare zone %s", name);
+    return AD_ERR_NOMEM;
 }
 
 /* Ask Cloudflare for a zone named exactly CAND, following pagination.
@@ -215,14 +197,16 @@ static void zone_remember(struct cf *cf, const char *name, const char *id)
 static ad_status zone_query(struct cf *cf, const char *cand, char **id_out)
 {
     ad_status rc = AD_ERR_PROVIDER;
-    char *esc = escape(cand), *chosen = NULL, *other = NULL, *other_status = NULL;
+    char *esc = escape(cand);
     struct ad_cf_req *r = NULL;
+    struct ad_cf_zone_pick z;
+    memset(&z, 0, sizeof z);
     *id_out = NULL;
     if (!esc) {
         rc = AD_ERR_NOMEM;
         goto out;
     }
-    for (int page = 1, pages = 1; page <= pages && !chosen; page++) {
+    for (int page = 1, pages = 1; page <= pages && !z.id[0]; page++) {
         char tail[64];
         snprintf(tail, sizeof(tail), "&per_page=50&page=%d", page);
         r = ad_cf_req_new("GET", cat_url(cf->api, "/zones?name=", esc, tail), NULL);
@@ -237,46 +221,22 @@ static ad_status zone_query(struct cf *cf, const char *cand, char **id_out)
             rc = cf_fail(cf, r, CF_OP_ZONE_READ, what, cand);
             goto out;
         }
-        pages = total_pages(r->json);
-        struct json_object *res = jarr(r->json, "result");
-        size_t n = res ? json_object_array_length(res) : 0;
-        for (size_t i = 0; i < n && i < 1000; i++) {
-            struct json_object *z = json_object_array_get_idx(res, i);
-            const char *name = jstr(z, "name"), *id = jstr(z, "id"), *status = jstr(z, "status");
-            if (!name || !id || strcasecmp(name, cand) != 0 || !ad_cf_id_ok(id))
-                continue;
-            if (!status || strcmp(status, "active") == 0) {
-                chosen = strdup(id);
-                if (!chosen) {
-                    rc = AD_ERR_NOMEM;
-                    goto out;
-                }
-                break;
-            }
-            if (!other) {
-                other = strdup(id);
-                other_status = strdup(status);
-            }
-        }
+        pages = ad_cf_total_pages(r->json, CF_PAGES_MAX);
+        ad_cf_zone_pick(r->json, cand, &z);
         ad_cf_req_free(r);
         r = NULL;
     }
-    if (!chosen && other) {
-        char st[32];
-        ad_cf_sanitize(st, sizeof(st), other_status ? other_status : "?");
-        LOG(cf, AD_LOG_WARN, "Cloudflare zone %s is %s, not active; using it anyway", cand, st);
-        chosen = other;
-        other = NULL;
+    if (!z.id[0] && z.other[0]) {
+        LOG(cf, AD_LOG_WARN, "Cloudflare zone %s is %s, not active; using it anyway", cand,
+            z.other_status[0] ? z.other_status : "?");
+        memcpy(z.id, z.other, sizeof z.id);
     }
-    *id_out = chosen;
-    chosen = NULL;
     rc = AD_OK;
+    if (z.id[0] && !(*id_out = strdup(z.id)))
+        rc = AD_ERR_NOMEM;
 out:
     ad_cf_req_free(r);
     free(esc);
-    free(chosen);
-    free(other);
-    free(other_status);
     return rc;
 }
 
@@ -300,11 +260,11 @@ static ad_status zone_for(struct cf *cf, const struct ad_record *rec, const char
             ad_status st = zone_query(cf, cand, &zid);
             if (st != AD_OK)
                 return st;
-            zone_remember(cf, cand, zid);
+            st = zone_remember(cf, cand, zid);
             free(zid);
-            z = zone_cached(cf, cand);
-            if (!z)
-                return AD_ERR_NOMEM;
+            if (st != AD_OK)
+                return st;
+            z = &cf->zones[cf->nzones - 1];
         }
         if (z->id) {
             LOG(cf, AD_LOG_DEBUG, "%s is in Cloudflare zone %s (%s)", rec->name, z->name, z->id);
@@ -390,19 +350,8 @@ static void find_run(struct cf *cf, struct cf_find *f, size_t n)
                 x->st = cf_fail(cf, r, CF_OP_DNS_READ, what, x->zname);
                 x->done = true;
             } else {
-                x->pages = total_pages(r->json);
-                struct json_object *res = jarr(r->json, "result");
-                size_t m = res ? json_object_array_length(res) : 0;
-                for (size_t i = 0; i < m && i < 5000; i++) {
-                    struct json_object *e = json_object_array_get_idx(res, i);
-                    const char *id = jstr(e, "id"), *type = jstr(e, "type");
-                    const char *name = jstr(e, "name"), *content = jstr(e, "content");
-                    if (!id || !ad_cf_id_ok(id) || !type || strcmp(type, "TXT") != 0 || !name ||
-                        strcasecmp(name, x->name) != 0 || !ad_cf_txt_matches(content, x->value))
-                        continue;
-                    if (x->nids < CF_MATCH_MAX)
-                        snprintf(x->ids[x->nids++], AD_CF_ID_MAX + 1, "%s", id);
-                }
+                x->pages = ad_cf_total_pages(r->json, CF_PAGES_MAX);
+                ad_cf_records_match(r->json, x->name, x->value, x->ids, CF_MATCH_MAX, &x->nids);
                 if (++x->page > x->pages)
                     x->done = true;
             }
@@ -464,10 +413,8 @@ static ad_status cf_present(void *state, struct ad_record *const *recs, size_t c
     for (size_t i = 0; i < count; i++) {
         struct ad_cf_req *r = reqs[i];
         if (answer_ok(r)) {
-            struct json_object *res;
-            const char *id = json_object_object_get_ex(r->json, "result", &res) ? jstr(res, "id")
-                                                                                : NULL;
-            if (id && ad_cf_id_ok(id)) {
+            const char *id = ad_cf_created_id(r->json);
+            if (id) {
                 snprintf(recs[i]->data, sizeof(recs[i]->data), "%s/%s", zid[i], id);
                 LOG(cf, AD_LOG_INFO, "added TXT %s in zone %s (record %s)", recs[i]->name,
                     zname[i], id);
@@ -624,6 +571,7 @@ static void cf_fini(void *state)
         free(cf->zones[i].name);
         free(cf->zones[i].id);
     }
+    free(cf->zones);
     free(cf->api);
     free(cf->zone_id);
     free(cf);

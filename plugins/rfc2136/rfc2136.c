@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <ldns/ldns.h>
@@ -156,6 +157,9 @@ static ad_status ad_setup_key(struct ad_rfc2136 *st, const struct ad_option_valu
             return rc;
         }
         ad_add_secret(st, st->key->secret_b64);
+        struct stat sb;
+        if (stat(file, &sb) == 0 && (sb.st_mode & S_IROTH))
+            ad_log(st, AD_LOG_WARN, "TSIG key file %s can be read by every user: chmod o-r it", file);
         const struct ad_rfc2136_alg *a = alg ? ad_rfc2136_alg_find(alg) : NULL;
         if (a != NULL && a != st->key->alg) {
             ad_log(st, AD_LOG_ERROR,
