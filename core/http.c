@@ -40,6 +40,7 @@ struct job {
     struct curl_slist *hdrs;
     struct ad_body body;
     size_t head_bytes;
+    bool head_done;     /* the last response's header ended (its blank line came) */
     enum head_fail head;
     char err[CURL_ERROR_SIZE];
 };
@@ -135,12 +136,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 {
     struct job *j = ud;
     size_t n = size * nmemb;
-    (void)data;
     if (n > AD_HTTP_LINE_MAX) {
         j->head = HEAD_LINE;
         return 0;
     }
     j->head_bytes += n;
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        j->head_done = false;
+    else if (n <= 2)
+        j->head_done = true;
     if (j->head_bytes > AD_HTTP_HEAD_MAX) {
         j->head = HEAD_TOTAL;
         return 0;
@@ -286,6 +290,13 @@ static ad_status job_failure(struct job *j, CURLcode c)
     const struct ad_http_req *q = j->req;
     const char *why = j->err[0] ? j->err : curl_easy_strerror(c);
     long proxy_code = 0;
+    curl_off_t got = 0;
+    curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+    if (c == CURLE_OUT_OF_MEMORY && !j->body.nomem && j->head_bytes > 0 && !j->head_done) {
+        /* libcurl 7.88 refuses a header line over 100 KiB so, before our own bound sees it */
+        ad_err("%s %s: response header line larger than libcurl accepts: refusing it", q->method, q->url);
+        return AD_ERR_NETWORK;
+    }
     if (j->body.nomem || c == CURLE_OUT_OF_MEMORY)
         return AD_ERR_NOMEM;
     if (j->body.too_big || c == CURLE_FILESIZE_EXCEEDED) {
@@ -299,8 +310,10 @@ static ad_status job_failure(struct job *j, CURLcode c)
         curl_off_t connected = 0;
         curl_easy_getinfo(j->easy, CURLINFO_CONNECT_TIME_T, &connected);
         if (connected > 0)
-            ad_err("%s %s failed: no complete response within %ld ms: check --server and the network", q->method,
-                   q->url, j->h->request_ms);
+            ad_err("%s %s failed: no complete response within %ld ms (%s%lld bytes of body received): the "
+                   "server is too slow or sends without end: check --server and the network, or raise "
+                   "--http-timeout", q->method, q->url, j->h->request_ms, j->head_done ? "" : "no whole header, ",
+                   (long long)got);
         else
             ad_err("%s %s failed: cannot connect within %ld ms (%s): check --server and the network", q->method,
                    q->url, j->h->connect_ms, why);

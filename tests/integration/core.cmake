@@ -5,3 +5,4 @@ ad_integration_test(integration_core_directory test_core_directory.sh 92)
 # Hostile peers and input checks (issue 19): bed blocks 140-169.
 ad_integration_test(integration_core_hostile_dns test_core_hostile_dns.sh 140)
 ad_integration_test(integration_core_input_checks test_core_input_checks.sh 141)
+ad_integration_test(integration_core_hostile_http test_core_hostile_http.sh 144)
