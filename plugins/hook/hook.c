@@ -34,13 +34,13 @@
 
 #include "acme-dns/plugin.h"
 #include "clock.h"
+#include "hook_tail.h"
 #include "parse.h"
 
 extern char **environ;
 
 #define HOOK_DEFAULT_TIMEOUT 120u
 #define HOOK_MAX_TIMEOUT 86400u
-#define HOOK_TAIL_MAX 4096u          /* bytes of stdout / stderr kept */
 #define HOOK_KILL_GRACE_MS 2000      /* between SIGTERM and SIGKILL */
 #define HOOK_POLL_MAX_MS 100         /* longest wait between exit/interrupt checks */
 
@@ -57,13 +57,6 @@ struct hook_state {
     unsigned timeout_s;
 };
 
-/* The last HOOK_TAIL_MAX bytes of a stream. */
-struct hook_tail {
-    char buf[HOOK_TAIL_MAX];
-    size_t len;
-    bool truncated;
-};
-
 /* Has the user asked acme-dns to stop?  (Hosts older than the callback: never.) */
 static bool hook_interrupted(const struct ad_host *h)
 {
@@ -74,55 +67,6 @@ static bool hook_interrupted(const struct ad_host *h)
 }
 
 #define HLOG(st, lvl, ...) (st)->host->log((st)->host->ctx, (lvl), __VA_ARGS__)
-
-static void hook_tail_add(struct hook_tail *t, const char *p, size_t n)
-{
-    if (n >= sizeof t->buf) {
-        memcpy(t->buf, p + (n - sizeof t->buf), sizeof t->buf);
-        t->len = sizeof t->buf;
-        t->truncated = true;
-        return;
-    }
-    if (t->len + n > sizeof t->buf) {
-        size_t drop = t->len + n - sizeof t->buf;
-        memmove(t->buf, t->buf + drop, t->len - drop);
-        t->len -= drop;
-        t->truncated = true;
-    }
-    memcpy(t->buf + t->len, p, n);
-    t->len += n;
-}
-
-/* Log a captured stream line by line at LEVEL, control characters shown as '?'. */
-static void hook_tail_log(const struct hook_state *st, enum ad_log_level level, const char *what,
-                          const struct hook_tail *t)
-{
-    size_t i = 0;
-    char line[HOOK_TAIL_MAX + 1];
-
-    if (t->len == 0)
-        return;
-    if (t->truncated) {
-        /* skip the partial first line */
-        while (i < t->len && t->buf[i] != '\n')
-            i++;
-        if (i < t->len)
-            i++;
-        HLOG(st, level, "%s (last %u bytes):", what, HOOK_TAIL_MAX);
-    }
-    while (i < t->len) {
-        size_t n = 0;
-        while (i < t->len && t->buf[i] != '\n') {
-            unsigned char c = (unsigned char)t->buf[i++];
-            line[n++] = (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c;
-        }
-        i++; /* the newline */
-        line[n] = '\0';
-        if (n > 0 && line[n - 1] == '\r')
-            line[--n] = '\0';
-        HLOG(st, level, "%s: %s", what, line);
-    }
-}
 
 /* core/common's monotonic clock, signed for the deadline arithmetic here. */
 static long long hook_now_ms(void)
@@ -419,8 +363,8 @@ static ad_status hook_run(struct hook_state *st, const char *action, const struc
              "hook script %s timed out after %u s (%s %s) and was stopped; if it needs longer, "
              "raise the limit with --provider-opt timeout=SECONDS",
              st->script, st->timeout_s, action, r->name);
-        hook_tail_log(st, AD_LOG_DEBUG, "stdout", out_t);
-        hook_tail_log(st, AD_LOG_ERROR, "stderr", err_t);
+        hook_tail_log(st->host, AD_LOG_DEBUG, "stdout", out_t);
+        hook_tail_log(st->host, AD_LOG_ERROR, "stderr", err_t);
         rc = AD_ERR_TIMEOUT;
         goto out;
     }
@@ -428,8 +372,8 @@ static ad_status hook_run(struct hook_state *st, const char *action, const struc
     status = hook_reap(pid);
     pid = -1;
     if (status == 0) {
-        hook_tail_log(st, AD_LOG_DEBUG, "stdout", out_t);
-        hook_tail_log(st, AD_LOG_DEBUG, "stderr", err_t);
+        hook_tail_log(st->host, AD_LOG_DEBUG, "stdout", out_t);
+        hook_tail_log(st->host, AD_LOG_DEBUG, "stderr", err_t);
         rc = AD_OK;
         goto out;
     }
@@ -442,8 +386,8 @@ static ad_status hook_run(struct hook_state *st, const char *action, const struc
     else
         HLOG(st, AD_LOG_ERROR, "hook script %s: %s %s: cannot get its exit status", st->script,
              action, r->name);
-    hook_tail_log(st, AD_LOG_DEBUG, "stdout", out_t);
-    hook_tail_log(st, AD_LOG_ERROR, "stderr", err_t);
+    hook_tail_log(st->host, AD_LOG_DEBUG, "stdout", out_t);
+    hook_tail_log(st->host, AD_LOG_ERROR, "stderr", err_t);
     rc = AD_ERR_PROVIDER;
     goto out;
 
