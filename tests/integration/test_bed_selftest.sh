@@ -49,9 +49,9 @@ ns=$(dig +short +norecurse @"$DNS_PRIMARY" example.test NS | sort | tr '\n' ' ')
 assert_eq "ns1.example.test. ns2.example.test. " "$ns" "NS set of example.test"
 axfr=$(dig +noall +answer @"$DNS_PRIMARY" example.test AXFR)
 echo "$axfr" | grep -Eq '^sub\.example\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+NS[[:space:]]+ns1\.sub\.example\.test\.$' ||
-    fail "no delegation of sub.example.test in example.test"
+    fail "no delegation of sub.example.test in the AXFR: $axfr"
 echo "$axfr" | grep -Eq "^ns1\.sub\.example\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+$DNS_PRIMARY\$" ||
-    fail "no glue for ns1.sub.example.test"
+    fail "no glue for ns1.sub.example.test in the AXFR: $axfr"
 echo "$axfr" | grep -Eq '^_acme-challenge\.cname\.example\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+CNAME[[:space:]]+cname\.validation\.test\.$' ||
     fail "no CNAME at _acme-challenge.cname.example.test"
 for z in sub.example.test validation.test; do
