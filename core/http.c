@@ -28,6 +28,7 @@ struct ad_http {
     long connect_ms, request_ms;
     unsigned long count, connects;
     long version;  /* CURL_HTTP_VERSION_* of the last response */
+    bool warm;     /* a response came: the server's stream limit is known */
 };
 
 enum head_fail { HEAD_OK, HEAD_LINE, HEAD_TOTAL };
@@ -255,6 +256,7 @@ static ad_status job_response(struct job *j)
         return AD_ERR_INTERNAL;
     if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK)
         j->h->version = ver;
+    j->h->warm = true;
     if (!(r->body = ad_body_take(&j->body, &r->len)) || (ct && !(r->content_type = strdup(ct))))
         return AD_ERR_NOMEM;
     r->location = header_dup(e, "Location");
@@ -398,7 +400,10 @@ ad_status ad_http_batch(struct ad_http *h, struct ad_http_req *reqs, size_t n)
             rc = AD_ERR_INTERRUPTED;
             break;
         }
-        while (active < AD_HTTP_PARALLEL && next < n) {
+        /* Until a first response, one request alone: an HTTP/2 server's stream
+         * limit arrives with its SETTINGS, and streams opened before would be
+         * refused (libcurl retries those on connections of their own). */
+        while (active < (h->warm ? AD_HTTP_PARALLEL : 1) && next < n) {
             struct job *j = &jobs[next++];
             if (j->req->rc != AD_ERR_USAGE && job_start(j))
                 active++;
@@ -418,7 +423,7 @@ ad_status ad_http_batch(struct ad_http *h, struct ad_http_req *reqs, size_t n)
             active--;
         }
         /* Wait for the network unless a finished request made room for the next. */
-        if (mc == CURLM_OK && active && (running || !(active < AD_HTTP_PARALLEL && next < n)))
+        if (mc == CURLM_OK && active && (running || !(active < (h->warm ? AD_HTTP_PARALLEL : 1) && next < n)))
             mc = curl_multi_poll(h->multi, NULL, 0, AD_HTTP_TICK_MS, NULL);
         if (mc != CURLM_OK && !ad_is_interrupted()) {
             ad_err("libcurl failed while waiting for the CA: %s", curl_multi_strerror(mc));
