@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +11,6 @@
 
 #include "log.h"
 #include "util.h"
-
-#define AD_JOURNAL_MAX (8u << 20)
 
 ad_status ad_store_mkdirs(const char *path, unsigned mode)
 {
@@ -199,145 +196,4 @@ void ad_store_unlock(int fd)
 {
     if (fd >= 0)
         close(fd);
-}
-
-static char *journal_path(const char *dir)
-{
-    return ad_asprintf("%s/journal.json", dir);
-}
-
-ad_status ad_journal_save(const char *dir, const char *provider, struct ad_record *const *recs, size_t n)
-{
-    ad_status rc = AD_ERR_NOMEM;
-    char *path = journal_path(dir);
-    json_object *root = json_object_new_object(), *arr = json_object_new_array();
-    if (!path || !root || !arr)
-        goto out;
-    json_object_object_add(root, "provider", json_object_new_string(provider));
-    for (size_t i = 0; i < n; i++) {
-        json_object *r = json_object_new_object();
-        if (!r)
-            goto out;
-        json_object_object_add(r, "domain", json_object_new_string(recs[i]->domain));
-        json_object_object_add(r, "name", json_object_new_string(recs[i]->name));
-        if (recs[i]->zone)
-            json_object_object_add(r, "zone", json_object_new_string(recs[i]->zone));
-        json_object_object_add(r, "value", json_object_new_string(recs[i]->value));
-        json_object_object_add(r, "ttl", json_object_new_int64(recs[i]->ttl));
-        json_object_object_add(r, "data", json_object_new_string(recs[i]->data));
-        json_object_array_add(arr, r);
-    }
-    json_object_object_add(root, "records", arr);
-    arr = NULL;
-    const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-    rc = ad_store_write(path, s, strlen(s), 0600);
-out:
-    json_object_put(root);
-    json_object_put(arr);
-    free(path);
-    return rc;
-}
-
-static char *jdup(json_object *o, const char *k)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    const char *s = json_object_get_string(v);
-    return strlen(s) < 1024 ? strdup(s) : NULL;
-}
-
-void ad_journal_free(char *provider, struct ad_record **recs, size_t n)
-{
-    free(provider);
-    for (size_t i = 0; i < n; i++) {
-        if (!recs[i])
-            continue;
-        free((char *)recs[i]->domain);
-        free((char *)recs[i]->name);
-        free((char *)recs[i]->zone);
-        free((char *)recs[i]->value);
-        free(recs[i]);
-    }
-    free(recs);
-}
-
-ad_status ad_journal_load(const char *dir, char **provider, struct ad_record ***recs, size_t *n)
-{
-    ad_status rc;
-    char *path = journal_path(dir), *data = NULL;
-    size_t len, cnt = 0;
-    json_object *root = NULL, *arr;
-    struct ad_record **rs = NULL;
-    *provider = NULL;
-    *recs = NULL;
-    *n = 0;
-    if (!path)
-        return AD_ERR_NOMEM;
-    if ((rc = ad_store_read(path, AD_JOURNAL_MAX, &data, &len)) != AD_OK) {
-        rc = errno == ENOENT ? AD_OK : AD_ERR_IO;
-        goto out;
-    }
-    rc = AD_ERR_CONFIG;
-    root = json_tokener_parse(data);
-    char *prov = root ? jdup(root, "provider") : NULL;
-    if (!prov || !json_object_object_get_ex(root, "records", &arr) || !json_object_is_type(arr, json_type_array)) {
-        free(prov);
-        ad_err("the journal %s is damaged: remove it, and remove any _acme-challenge TXT records by hand", path);
-        goto out;
-    }
-    size_t total = json_object_array_length(arr);
-    if (total > 10000 || !(rs = calloc(total ? total : 1, sizeof *rs))) {
-        free(prov);
-        goto out;
-    }
-    for (size_t i = 0; i < total; i++) {
-        json_object *r = json_object_array_get_idx(arr, i), *ttl;
-        struct ad_record *rec = calloc(1, sizeof *rec);
-        if (!rec)
-            break;
-        rs[cnt++] = rec;
-        rec->domain = jdup(r, "domain");
-        rec->name = jdup(r, "name");
-        rec->zone = jdup(r, "zone");
-        rec->value = jdup(r, "value");
-        rec->ttl = json_object_object_get_ex(r, "ttl", &ttl) ? (uint32_t)json_object_get_int64(ttl) : 60;
-        char *d = jdup(r, "data");
-        if (d) {
-            snprintf(rec->data, sizeof rec->data, "%s", d);
-            free(d);
-        }
-        if (!rec->domain || !rec->name || !rec->value) {
-            ad_journal_free(prov, rs, cnt);
-            rs = NULL;
-            ad_err("the journal %s is damaged: remove it, and remove any _acme-challenge TXT records by hand",
-                   path);
-            goto out;
-        }
-    }
-    *provider = prov;
-    *recs = rs;
-    *n = cnt;
-    rs = NULL;
-    rc = AD_OK;
-out:
-    free(rs);
-    json_object_put(root);
-    free(data);
-    free(path);
-    return rc;
-}
-
-ad_status ad_journal_clear(const char *dir)
-{
-    char *path = journal_path(dir);
-    if (!path)
-        return AD_ERR_NOMEM;
-    if (unlink(path) != 0 && errno != ENOENT) {
-        ad_err("cannot remove %s: %s", path, strerror(errno));
-        free(path);
-        return AD_ERR_IO;
-    }
-    free(path);
-    return AD_OK;
 }

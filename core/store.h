@@ -1,4 +1,4 @@
-/* The state directory: atomic files, the lock, the journal of presented records. */
+/* The state directory: atomic files and the lock (journals: journal.h). */
 #ifndef AD_STORE_H
 #define AD_STORE_H
 
@@ -29,13 +29,5 @@ ad_status ad_store_read(const char *path, size_t max, char **data, size_t *len);
  * it.  *FD is closed with ad_store_unlock. */
 ad_status ad_store_lock(const char *dir, int *fd);
 void ad_store_unlock(int fd);
-
-/* Journal: the records handed to a provider and not yet cleaned up. */
-ad_status ad_journal_save(const char *dir, const char *provider, struct ad_record *const *recs, size_t n);
-/* Records of the journal in DIR (none: *N = 0).  *PROVIDER and *RECS are
- * freed with ad_journal_free. */
-ad_status ad_journal_load(const char *dir, char **provider, struct ad_record ***recs, size_t *n);
-void ad_journal_free(char *provider, struct ad_record **recs, size_t n);
-ad_status ad_journal_clear(const char *dir);
 
 #endif
