@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acme.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -264,4 +265,48 @@ ad_status ad_state_save(const char *dir, const struct ad_renewal_state *st)
     free(json);
     free(path);
     return rc;
+}
+
+ad_status ad_ari_check(struct ad_acme *a, struct ad_ari_item *items, size_t n, int64_t now)
+{
+    struct ad_ari_fetch *f = calloc(n ? n : 1, sizeof *f);
+    ad_status rc = AD_ERR_NOMEM;
+    if (!f)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        f[i].id = items[i].id;
+    rc = ad_acme_fetch_renewal_info(a, f, n);
+    for (size_t i = 0; i < n; i++) {
+        struct ad_ari_item *it = &items[i];
+        struct ad_ari_window w = {0};
+        char why[200] = "";
+        ad_status p = f[i].rc;
+        if (p == AD_OK && f[i].resp.status != 200) {
+            snprintf(why, sizeof why, "HTTP %ld", f[i].resp.status);
+            p = AD_ERR_PROTOCOL;
+        }
+        if (p == AD_OK)
+            p = ad_ari_parse(f[i].resp.body, f[i].resp.len, &w, why, sizeof why);
+        if (p == AD_OK)
+            p = ad_ari_update(it->st, it->id, &w, f[i].resp.retry_after, now);
+        it->ok = p == AD_OK;
+        if (p == AD_OK) {
+            char x[AD_RFC3339_LEN], y[AD_RFC3339_LEN];
+            ad_rfc3339_format(w.start, x, sizeof x);
+            ad_rfc3339_format(w.end, y, sizeof y);
+            ad_debug("%s: the CA suggests renewing between %s and %s%s%s", it->name, x, y, w.explanation ? ": " : "",
+                     w.explanation ? w.explanation : "");
+            if (ad_state_save(it->dir, it->st) != AD_OK)
+                ad_warn("%s: the renewal window could not be kept; the next run asks again", it->name);
+        } else if (p == AD_ERR_NOMEM) {
+            rc = p;
+        } else {
+            ad_warn("%s: no usable renewal information from the CA (%s): going by its lifetime", it->name,
+                    why[0] ? why : ad_strerror(p));
+        }
+        ad_ari_window_clear(&w);
+        ad_http_response_clear(&f[i].resp);
+    }
+    free(f);
+    return rc == AD_ERR_NOMEM || rc == AD_ERR_INTERRUPTED ? rc : AD_OK;
 }

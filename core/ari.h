@@ -62,6 +62,19 @@ ad_status ad_ari_update(struct ad_renewal_state *st, const char *id, const struc
  * lifetimes under ten days. */
 int64_t ad_due_by_lifetime(int64_t not_before, int64_t not_after);
 
+/* One certificate whose renewal information to ask for. */
+struct ad_ari_item {
+    const char *name, *dir;       /* for messages; where its state.json is */
+    const char *id;               /* its ARI identifier */
+    struct ad_renewal_state *st;  /* updated and saved when the CA answered */
+    bool ok;                      /* out: the CA gave a usable answer */
+};
+struct ad_acme;
+/* Ask the CA (its directory has renewalInfo) about ITEMS[0..n) at once and
+ * fold each usable answer into its state (saved).  Unusable answers are
+ * reported as warnings.  AD_OK unless out of memory or interrupted. */
+ad_status ad_ari_check(struct ad_acme *a, struct ad_ari_item *items, size_t n, int64_t now);
+
 ad_status ad_state_parse(const char *buf, size_t len, struct ad_renewal_state *st, char *why, size_t whysize);
 ad_status ad_state_format(const struct ad_renewal_state *st, char **json);
 void ad_state_clear(struct ad_renewal_state *st);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "ari.h"
+#include "cert.h"
 #include "csr.h"
 #include "deploy.h"
 #include "dnscheck.h"
@@ -16,6 +17,7 @@
 #include "settings.h"
 #include "store.h"
 #include "util.h"
+#include "walltime.h"
 
 #define AD_ACCOUNT_FILE_MAX 65536
 #define AD_AUTHZ_TIMEOUT_MS 300000u
@@ -831,6 +833,16 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exi
                    dir);
         if (rc == AD_OK)
             rc = w;
+        if (w == AD_OK && ad_acme_renewal_info(ca->acme)) { /* the CA's window, right away (RFC 9773 4.3) */
+            struct ad_cert_info ci;
+            if (ad_cert_info_parse(job.cert, strlen(job.cert), &ci) == AD_OK && ci.ari_id) {
+                struct ad_ari_item it = {cli->cert_name, dir, ci.ari_id, &st, false};
+                struct ad_mark t1 = ad_mark();
+                ad_ari_check(ca->acme, &it, 1, ad_wall_now());
+                ad_since(&tm, AD_PH_RENEWAL_INFO, t1);
+            }
+            ad_cert_info_clear(&ci);
+        }
         if (s.ndeploy_hook) {
             int status;
             ad_status h = ad_deploy_run(s.deploy_hook, s.ndeploy_hook, cli->cert_name, dir,
@@ -846,6 +858,7 @@ out:
         ad_timings_print(&tm, ca ? ad_http_count(ca->http) : 0UL, stderr);
     free(job.cert);
     ad_settings_clear(&s);
+    ad_state_clear(&st);
     ad_ca_free(ca);
     ad_instances_free(set);
     free(dir);

@@ -201,15 +201,46 @@ out:
     return rc;
 }
 
+/* "A", "A and B", "A, B and C" of the variables (or their options) of C
+ * that are not set.  Caller frees; NULL when all are set or out of memory. */
+static char *unset_list(const struct ad_provider_conf *c, bool options, size_t *count)
+{
+    char *s = NULL;
+    size_t n = 0, k = 0;
+    for (size_t i = 0; i < c->nenv; i++)
+        n += !env_set(c->env[i].variable);
+    *count = n;
+    for (size_t i = 0; i < c->nenv; i++) {
+        if (env_set(c->env[i].variable))
+            continue;
+        const char *w = options ? c->env[i].option : c->env[i].variable;
+        char *t = ad_asprintf("%s%s%s", s ? s : "", k == 0 ? "" : k + 1 == n ? " and " : ", ", w);
+        free(s);
+        if (!(s = t))
+            return NULL;
+        k++;
+    }
+    return s;
+}
+
 /* Why C cannot be started in this environment, or NULL.  Caller frees. */
 static char *env_problem(const struct ad_provider_conf *c, const struct ad_plugin_env *env)
 {
-    for (size_t i = 0; i < c->nenv; i++)
-        if (!env_set(c->env[i].variable))
-            return ad_asprintf("provider %s takes %s from the environment variable %s, as when the certificate was "
-                               "issued, and %s is not set: set it for acme-dns renew (in a systemd service: "
-                               "Environment= or EnvironmentFile=)",
-                               c->name, c->env[i].option, c->env[i].variable, c->env[i].variable);
+    size_t n;
+    char *opts = unset_list(c, true, &n), *vars = unset_list(c, false, &n), *why = NULL;
+    if (n) {
+        why = opts && vars ? ad_asprintf("provider %s takes %s from the environment variable%s %s, as when the "
+                                         "certificate was issued, and %s not set: set %s for acme-dns renew (in a "
+                                         "systemd service: Environment= or EnvironmentFile=)",
+                                         c->name, opts, n > 1 ? "s" : "", vars, n > 1 ? "they are" : "it is",
+                                         n > 1 ? "them" : "it")
+                           : NULL;
+        free(opts);
+        free(vars);
+        return why;
+    }
+    free(opts);
+    free(vars);
     for (size_t i = 0; i < c->nunsaved; i++) {
         const char *var = NULL;
         bool now = false;

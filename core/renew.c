@@ -224,51 +224,44 @@ static void due_offline(const struct run *r, struct cert *c, bool ari, int64_t n
 static ad_status ask_ari(struct run *r, struct ad_ca *ca, struct cert **cs, size_t n, int64_t now)
 {
     struct ad_mark t0 = ad_mark();
-    struct ad_ari_fetch *f = calloc(n ? n : 1, sizeof *f);
-    ad_status rc = AD_ERR_NOMEM;
-    if (!f)
-        return rc;
+    struct ad_ari_item *items = calloc(n ? n : 1, sizeof *items);
+    if (!items)
+        return AD_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
-        f[i].id = cs[i]->info.ari_id;
-    rc = ad_acme_fetch_renewal_info(ca->acme, f, n);
-    for (size_t i = 0; i < n; i++) {
+        items[i] = (struct ad_ari_item){cs[i]->name, cs[i]->dir, cs[i]->info.ari_id, &cs[i]->st, false};
+    ad_status rc = ad_ari_check(ca->acme, items, n, now);
+    for (size_t i = 0; i < n && rc == AD_OK; i++) {
         struct cert *c = cs[i];
-        struct ad_ari_window w = {0};
-        char why[200] = "";
-        ad_status p = f[i].rc;
-        if (p == AD_OK && f[i].resp.status != 200) {
-            snprintf(why, sizeof why, "HTTP %ld", f[i].resp.status);
-            p = AD_ERR_PROTOCOL;
-        }
-        if (p == AD_OK)
-            p = ad_ari_parse(f[i].resp.body, f[i].resp.len, &w, why, sizeof why);
-        if (p == AD_OK)
-            p = ad_ari_update(&c->st, c->info.ari_id, &w, f[i].resp.retry_after, now);
-        if (p == AD_OK) {
-            char a[AD_RFC3339_LEN], b[AD_RFC3339_LEN];
-            ad_rfc3339_format(w.start, a, sizeof a);
-            ad_rfc3339_format(w.end, b, sizeof b);
-            ad_debug("%s: the CA suggests renewing between %s and %s%s%s", c->name, a, b,
-                     w.explanation ? ": " : "", w.explanation ? w.explanation : "");
-            if (ad_state_save(c->dir, &c->st) != AD_OK)
-                ad_warn("%s: the renewal window could not be kept; the next run asks again", c->name);
+        if (items[i].ok) {
             c->due_at = c->st.selected;
             c->why = "ARI window";
-        } else if (p == AD_ERR_NOMEM) {
-            rc = p;
         } else {
-            ad_warn("%s: no usable renewal information from the CA (%s): going by its lifetime", c->name,
-                    why[0] ? why : ad_strerror(p));
             c->due_at = ad_due_by_lifetime(c->info.not_before, c->info.not_after);
             c->why = "lifetime";
         }
         c->status = now >= c->due_at ? C_DUE : C_NOT_DUE;
-        ad_ari_window_clear(&w);
-        ad_http_response_clear(&f[i].resp);
     }
-    free(f);
+    free(items);
     ad_since(&r->tm, AD_PH_RENEWAL_INFO, t0);
-    return rc == AD_ERR_NOMEM ? rc : AD_OK;
+    return rc;
+}
+
+/* The CA's window for each new certificate, right after issuance (RFC 9773
+ * 4.3), so that the next run knows it. */
+static ad_status ask_ari_new(struct run *r, struct ad_ca *ca, struct cert **cs, size_t n)
+{
+    struct ad_mark t0 = ad_mark();
+    struct ad_ari_item *items = calloc(n ? n : 1, sizeof *items);
+    size_t m = 0;
+    if (!items)
+        return AD_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (cs[i]->status == C_RENEWED && cs[i]->fresh.ari_id)
+            items[m++] = (struct ad_ari_item){cs[i]->name, cs[i]->dir, cs[i]->fresh.ari_id, &cs[i]->st, false};
+    ad_status rc = m ? ad_ari_check(ca->acme, items, m, ad_wall_now()) : AD_OK;
+    free(items);
+    ad_since(&r->tm, AD_PH_RENEWAL_INFO, t0);
+    return rc;
 }
 
 static bool same_dns(const struct run *r, const struct cert *a, const struct cert *b)
@@ -299,13 +292,13 @@ static char *job_error(const struct cert *c)
 /* Deploy hook, state and summary facts of a renewed certificate. */
 static void after_renewal(struct run *r, struct cert *c)
 {
-    struct ad_renewal_state fresh = {0};
     char *const *hook = r->cli->ndeploy_hook ? r->cli->deploy_hook : c->set.deploy_hook;
     size_t nhook = r->cli->ndeploy_hook ? r->cli->ndeploy_hook : c->set.ndeploy_hook;
     c->status = C_RENEWED;
     if (ad_cert_info_parse(c->job.cert, strlen(c->job.cert), &c->fresh) != AD_OK)
         ad_warn("%s: cannot read the new certificate back", c->name);
-    if (ad_state_save(c->dir, &fresh) != AD_OK)
+    ad_state_clear(&c->st); /* a new certificate: no window, no failures yet */
+    if (ad_state_save(c->dir, &c->st) != AD_OK)
         ad_warn("%s: its renewal state could not be reset", c->name);
     if (nhook && !ad_is_interrupted())
         ad_deploy_run(hook, nhook, c->name, c->dir, (const char *const *)c->set.domains, c->set.ndomains,
@@ -434,6 +427,8 @@ static ad_status renew_ca(struct run *r, struct cert **cs, size_t n)
             }
         rc = renew_batch(r, ca, batch, b);
     }
+    if (rc == AD_OK && ari && !ad_is_interrupted())
+        rc = ask_ari_new(r, ca, sub, m);
     free(batch);
 out:
     if (ca)
