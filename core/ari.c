@@ -258,10 +258,15 @@ ad_status ad_state_load(const char *dir, struct ad_renewal_state *st)
 
 ad_status ad_state_save(const char *dir, const struct ad_renewal_state *st)
 {
-    char *path = ad_asprintf("%s/%s", dir, AD_STATE_FILE), *json = NULL;
+    char *path = ad_asprintf("%s/%s", dir, AD_STATE_FILE), *json = NULL, *old = NULL;
+    size_t len = 0;
     ad_status rc = AD_ERR_NOMEM;
-    if (path && (rc = ad_state_format(st, &json)) == AD_OK)
-        rc = ad_store_write(path, json, strlen(json), 0644);
+    if (path && (rc = ad_state_format(st, &json)) == AD_OK) {
+        /* Unchanged (a renewal after a renewal, no ARI): no write, no flush. */
+        if (ad_store_read(path, AD_STATE_MAX, &old, &len) != AD_OK || len != strlen(json) || memcmp(old, json, len))
+            rc = ad_store_write(path, json, strlen(json), 0644);
+    }
+    free(old);
     free(json);
     free(path);
     return rc;

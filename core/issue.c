@@ -578,37 +578,87 @@ static ad_status cleanup(struct eng *e)
     return rc;
 }
 
-static ad_status write_files(const struct ad_obtain_opts *o, struct ad_job *j, EVP_PKEY *key, const char *cert,
-                             const char *chain)
+/* The files of a certificate: key, leaf, chain, leaf + chain. */
+struct fileset {
+    char *key, *cert, *chain, *full;
+    struct ad_store_file f[4];
+};
+
+static void fileset_clear(struct fileset *fs)
 {
-    ad_status rc;
-    char *pem = NULL, *full = NULL;
+    if (fs->key)
+        memset(fs->key, 0, strlen(fs->key));
+    free(fs->key);
+    free(fs->cert);
+    free(fs->chain);
+    free(fs->full);
+    memset(fs, 0, sizeof *fs);
+}
+
+static ad_status fileset_make(struct fileset *fs, EVP_PKEY *key)
+{
     size_t len;
-    const char *dir = j->cert_dir;
-    if ((rc = ad_store_mkdirs(dir, 0755)) != AD_OK || (rc = ad_key_to_pem(key, &pem, &len)) != AD_OK)
-        goto out;
-    rc = AD_ERR_NOMEM;
-    if (!(full = ad_asprintf("%s%s", cert, chain)))
-        goto out;
-    const struct ad_store_file files[] = {
-        {"privkey.pem", pem, strlen(pem), 0600},
-        {"cert.pem", cert, strlen(cert), 0644},
-        {"chain.pem", chain, strlen(chain), 0644},
-        {"fullchain.pem", full, strlen(full), 0644},
+    ad_status rc = ad_key_to_pem(key, &fs->key, &len);
+    if (rc != AD_OK)
+        return rc;
+    if (!(fs->full = ad_asprintf("%s%s", fs->cert, fs->chain)))
+        return AD_ERR_NOMEM;
+    const struct ad_store_file f[4] = {
+        {"privkey.pem", fs->key, strlen(fs->key), 0600},
+        {"cert.pem", fs->cert, strlen(fs->cert), 0644},
+        {"chain.pem", fs->chain, strlen(fs->chain), 0644},
+        {"fullchain.pem", fs->full, strlen(fs->full), 0644},
     };
-    if ((rc = ad_store_write_files(dir, files, sizeof files / sizeof *files)) != AD_OK)
+    memcpy(fs->f, f, sizeof f);
+    return AD_OK;
+}
+
+/* Write the files of JOBS[WHICH[0..n)] (all at once: one flush of the file
+ * system for all of them). */
+static ad_status write_all(struct eng *e, const size_t *which, struct fileset *fs, size_t n)
+{
+    struct ad_store_set *sets = calloc(n ? n : 1, sizeof *sets);
+    ad_status *rcs = calloc(n ? n : 1, sizeof *rcs), rc = AD_ERR_NOMEM;
+    size_t m = 0;
+    size_t *idx = calloc(n ? n : 1, sizeof *idx);
+    if (!sets || !rcs || !idx)
         goto out;
-    if (o->announce) {
-        printf("certificate for %s%s written to %s/\n", j->domains[0], j->ndomains > 1 ? " and others" : "", dir);
-        printf("  %s/fullchain.pem\n  %s/privkey.pem\n  %s/cert.pem\n  %s/chain.pem\n", dir, dir, dir, dir);
-        fflush(stdout);
+    for (size_t k = 0; k < n; k++) {
+        struct ad_job *j = &e->jobs[which[k]];
+        ad_status r = ad_store_mkdirs(j->cert_dir, 0755);
+        if (r == AD_OK)
+            r = fileset_make(&fs[k], e->keys[which[k]]);
+        if (r != AD_OK) {
+            if (r == AD_ERR_NOMEM)
+                goto out;
+            job_fail(j, r, "writing the files");
+            continue;
+        }
+        sets[m] = (struct ad_store_set){j->cert_dir, fs[k].f, 4};
+        idx[m++] = k;
     }
-    rc = AD_OK;
+    if ((rc = ad_store_write_sets(sets, m, rcs)) != AD_OK)
+        goto out;
+    for (size_t i = 0; i < m; i++) {
+        size_t k = idx[i];
+        struct ad_job *j = &e->jobs[which[k]];
+        if (rcs[i] != AD_OK) {
+            job_fail(j, rcs[i], "writing the files");
+            continue;
+        }
+        j->cert = fs[k].cert;
+        fs[k].cert = NULL;
+        if (e->o->announce) {
+            const char *dir = j->cert_dir;
+            printf("certificate for %s%s written to %s/\n", j->domains[0], j->ndomains > 1 ? " and others" : "", dir);
+            printf("  %s/fullchain.pem\n  %s/privkey.pem\n  %s/cert.pem\n  %s/chain.pem\n", dir, dir, dir, dir);
+            fflush(stdout);
+        }
+    }
 out:
-    if (pem)
-        memset(pem, 0, strlen(pem));
-    free(pem);
-    free(full);
+    free(sets);
+    free(rcs);
+    free(idx);
     return rc;
 }
 
@@ -622,7 +672,8 @@ static ad_status finish(struct eng *e)
     const char **whats = calloc(n, sizeof *whats);
     size_t *lens = calloc(n, sizeof *lens), *which = calloc(n, sizeof *which);
     ad_status *rcs = calloc(n, sizeof *rcs), rc = AD_ERR_NOMEM;
-    if (!ords || !csrs || !whats || !pems || !lens || !which || !rcs)
+    struct fileset *fs = calloc(n, sizeof *fs);
+    if (!ords || !csrs || !whats || !pems || !lens || !which || !rcs || !fs)
         goto out;
     for (size_t i = 0; i < e->n; i++) {
         struct ad_job *j = &e->jobs[i];
@@ -655,24 +706,21 @@ static ad_status finish(struct eng *e)
     }
     if ((rc = ad_acme_download(e->ca->acme, ords, whats, d, pems, lens, rcs)) != AD_OK)
         goto out;
-    for (size_t k = 0; k < d; k++) {
+    size_t w = 0;
+    for (size_t k = 0; k < d; k++) { /* the certificates the CA sent and that check out */
         struct ad_job *j = &e->jobs[which[k]];
-        char *cert = NULL, *chain = NULL;
         ad_status r = rcs[k];
         if (r == AD_OK)
             r = ad_cert_check(pems[k], lens[k], e->keys[which[k]], (const char *const *)j->domains, j->ndomains,
-                              &cert, &chain);
-        if (r == AD_OK)
-            r = write_files(e->o, j, e->keys[which[k]], cert, chain);
-        if (r == AD_OK) {
-            j->cert = cert;
-            cert = NULL;
-        } else {
-            job_fail(j, r, r == AD_ERR_IO ? "writing the files" : "download");
+                              &fs[w].cert, &fs[w].chain);
+        if (r != AD_OK) {
+            job_fail(j, r, "download");
+            continue;
         }
-        free(cert);
-        free(chain);
+        which[w++] = which[k];
     }
+    if ((rc = write_all(e, which, fs, w)) != AD_OK)
+        goto out;
     ad_since(e->tm, AD_PH_DOWNLOAD, t0);
     rc = AD_OK;
 out:
@@ -681,7 +729,10 @@ out:
             free(csrs[k]);
         if (pems)
             free(pems[k]);
+        if (fs)
+            fileset_clear(&fs[k]);
     }
+    free(fs);
     free(ords);
     free(csrs);
     free(whats);
