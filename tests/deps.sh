@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libssl-dev libcurl4-openssl-dev libnghttp2-dev libjson-c-dev libldns-dev
       libcmocka-dev pebble bind9 bind9-dnsutils ldnsutils knot knot-dnsutils curl openssl
-      ca-certificates python3 nghttp2-server iproute2 procps util-linux valgrind gnuplot-nox)
+      ca-certificates python3 nghttp2-server iproute2 procps util-linux valgrind gnuplot-nox tcpdump)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
