@@ -380,11 +380,13 @@ bed_up() {
     # named listens only on addresses that an interface carries (the 127/8 route
     # alone is not enough), so put ours on lo; bed_down takes away what it added.
     : >"$d/addrs"
+    # (grep reads all of ip's output: with -q it may stop first, and under pipefail
+    # ip's SIGPIPE would turn a match into a miss when lo carries many addresses.)
     for a in "$a1" "$a2" "$a3"; do
-        if ! ip -4 -o addr show dev lo | grep -qF " $a/"; then
+        if ! ip -4 -o addr show dev lo | grep -F " $a/" >/dev/null; then
             if ip addr add "$a/32" dev lo 2>"$d/ip.err"; then
                 echo "$a" >>"$d/addrs"
-            elif ! ip -4 -o addr show dev lo | grep -qF " $a/"; then
+            elif ! ip -4 -o addr show dev lo | grep -F " $a/" >/dev/null; then
                 fail "bed_up: cannot add $a to lo: $(cat "$d/ip.err") (needs CAP_NET_ADMIN)"
             fi
         fi

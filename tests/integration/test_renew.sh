@@ -277,6 +277,22 @@ expect 10 unsaved
 assert_contains "$D/unsaved.out" "was given the secret option tsig-secret on the command line"
 assert_contains "$D/unsaved.out" "set ACME_DNS_RFC2136_TSIG_SECRET for acme-dns renew"
 
+# ---------------------------------------------------------------- the example deploy hook
+# examples/hooks/reload-nginx.sh given to renew (this run only), with an nginx and a
+# systemctl that only log what they are asked.
+mkdir -p "$D/fakebin"
+for t in nginx systemctl; do
+    printf '#!/bin/sh\necho "%s $*" >>"%s"\n' "$t" "$D/nginx.log" >"$D/fakebin/$t"
+    chmod 755 "$D/fakebin/$t"
+done
+settings_before=$(sha256sum "$C/good/settings.json")
+PATH=$D/fakebin:$PATH acme example renew --force --cert-name good --deploy-hook "$SRC/examples/hooks/reload-nginx.sh"
+expect 0 example
+assert_contains "$D/nginx.log" "nginx -t -q"
+grep -qxE 'systemctl reload nginx|nginx -s reload' "$D/nginx.log" || fail "the example hook did not reload nginx: $(cat "$D/nginx.log")"
+assert_contains "$D/example.log" "reload-nginx: new certificate good (good.example.test) in $C/good"
+assert_eq "$settings_before" "$(sha256sum "$C/good/settings.json")" "good's settings after a renew with --deploy-hook"
+
 # ---------------------------------------------------------------- certificates
 acme list certificates
 expect 0 list
