@@ -205,13 +205,15 @@ static void due_offline(const struct run *r, struct cert *c, bool ari, int64_t n
         c->due_at = c->info.not_after;
         return;
     }
+    bool kept = c->info.ari_id && c->st.cert_id && strcmp(c->st.cert_id, c->info.ari_id) == 0;
+    if (kept && (!ari || now < c->st.next_check)) {
+        /* Retry-After has not passed, or the CA cannot be asked now: the window we have. */
+        c->due_at = c->st.selected;
+        c->why = "ARI window";
+        c->status = now >= c->due_at ? C_DUE : C_NOT_DUE;
+        return;
+    }
     if (ari && c->info.ari_id) {
-        if (c->st.cert_id && strcmp(c->st.cert_id, c->info.ari_id) == 0 && now < c->st.next_check) {
-            c->due_at = c->st.selected; /* Retry-After has not passed: the window we have */
-            c->why = "ARI window";
-            c->status = now >= c->due_at ? C_DUE : C_NOT_DUE;
-            return;
-        }
         *need = true;
         return;
     }
@@ -374,8 +376,20 @@ static ad_status renew_ca(struct run *r, struct cert **cs, size_t n)
     rc = ad_ca_open(server_of(r, cs[0]), bundle_of(r, cs[0]), &ca);
     ad_since(&r->tm, AD_PH_ACCOUNT, t0);
     if (rc != AD_OK) {
-        for (size_t i = 0; i < n; i++)
-            cert_fail(cs[i], rc, ad_asprintf("the CA at %s cannot be reached (see above)", server_of(r, cs[i])));
+        /* What is due by what we know fails; the rest is not due (a quiet day
+         * stays quiet when the CA is away). */
+        size_t quiet = 0;
+        for (size_t i = 0; i < n && rc != AD_ERR_INTERRUPTED && rc != AD_ERR_NOMEM; i++) {
+            due_offline(r, cs[i], false, now, &need[i]);
+            if (cs[i]->status == C_DUE)
+                cert_fail(cs[i], rc, ad_asprintf("the CA at %s cannot be reached (see above)", server_of(r, cs[i])));
+            else
+                quiet++;
+        }
+        if (quiet)
+            ad_warn("the CA at %s cannot be reached: %zu certificate(s) not due by what is known are checked again "
+                    "next run",
+                    server_of(r, cs[0]), quiet);
         rc = rc == AD_ERR_INTERRUPTED || rc == AD_ERR_NOMEM ? rc : AD_OK;
         goto out;
     }
@@ -420,10 +434,13 @@ static ad_status renew_ca(struct run *r, struct cert **cs, size_t n)
             first++;
         if (first == m)
             break;
+        size_t names = 0;
         for (size_t k = first; k < m && b < AD_RENEW_BATCH; k++)
-            if (!taken[k] && same_dns(r, sub[first], sub[k])) {
+            if (!taken[k] && same_dns(r, sub[first], sub[k]) &&
+                (b == 0 || names + sub[k]->set.ndomains <= AD_RENEW_BATCH_NAMES)) {
                 taken[k] = true;
                 batch[b++] = sub[k];
+                names += sub[k]->set.ndomains;
             }
         rc = renew_batch(r, ca, batch, b);
     }

@@ -11,6 +11,8 @@
  * and validations overlap; HTTP requests in flight are bounded by
  * AD_HTTP_PARALLEL). */
 #define AD_RENEW_BATCH 100
+/* ... and names (authorizations) in one batch at most. */
+#define AD_RENEW_BATCH_NAMES 1000
 
 /* renew, after the lock.  *EXIT_CODE: the process's exit status. */
 ad_status ad_renew_run(const struct ad_cli *cli, const char *state_dir, int *exit_code);

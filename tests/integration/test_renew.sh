@@ -266,6 +266,12 @@ assert_contains "$D/two.log" "cannot be removed now"
 assert_eq "$foreign" "$(find "$S/journals" -name '*.json')" "journals left after the run"
 rm "$foreign"
 
+# ---------------------------------------------------------------- the CA away on a quiet day
+acme away renew --cert-name good --server "https://$DNS_PRIMARY:9/dir"
+expect 0 away
+assert_contains "$D/away.out" "good: not due until"
+assert_contains "$D/away.log" "cannot be reached: 1 certificate(s) not due by what is known"
+
 # ---------------------------------------------------------------- a variable now unset
 acme unset renew --force --cert-name envsec.example.test
 expect 10 unset
