@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <openssl/rand.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +15,6 @@
 
 #define URL_MAX 2048
 
-static ad_status bad(char *why, size_t size, ad_status rc, const char *fmt, ...) AD_PRINTF(4, 5);
-static ad_status bad(char *why, size_t size, ad_status rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (why && size)
-        vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 /* Parse BUF as one JSON object (nothing but white space after it). */
 static json_object *parse_object(const char *buf, size_t len, size_t max, const char **err)
@@ -79,13 +68,13 @@ ad_status ad_ari_parse(const char *body, size_t len, struct ad_ari_window *w, ch
     ad_status rc = AD_ERR_PROTOCOL;
     memset(w, 0, sizeof *w);
     if (!o) {
-        rc = bad(why, size, AD_ERR_PROTOCOL, "the renewal information is not valid: %s", err);
+        rc = ad_why(why, size, AD_ERR_PROTOCOL, "the renewal information is not valid: %s", err);
     } else if (!json_object_object_get_ex(o, "suggestedWindow", &win) || !time_of(win, "start", &w->start) ||
                !time_of(win, "end", &w->end)) {
-        rc = bad(why, size, AD_ERR_PROTOCOL, "the renewal information has no suggestedWindow with RFC 3339 "
+        rc = ad_why(why, size, AD_ERR_PROTOCOL, "the renewal information has no suggestedWindow with RFC 3339 "
                                              "start and end");
     } else if (w->end <= w->start) {
-        rc = bad(why, size, AD_ERR_PROTOCOL, "the suggested window ends before it starts");
+        rc = ad_why(why, size, AD_ERR_PROTOCOL, "the suggested window ends before it starts");
     } else {
         const char *x = str_of(o, "explanationURL", URL_MAX);
         rc = x && !(w->explanation = strdup(x)) ? AD_ERR_NOMEM : AD_OK;
@@ -150,12 +139,12 @@ ad_status ad_state_parse(const char *buf, size_t len, struct ad_renewal_state *s
     ad_status rc = AD_ERR_CONFIG;
     memset(st, 0, sizeof *st);
     if (!o) {
-        rc = bad(why, size, AD_ERR_CONFIG, "%s", err);
+        rc = ad_why(why, size, AD_ERR_CONFIG, "%s", err);
         goto out;
     }
     if (!json_object_object_get_ex(o, "version", &v) || !json_object_is_type(v, json_type_int) ||
         json_object_get_int64(v) < 1 || json_object_get_int64(v) > AD_STATE_VERSION) {
-        rc = bad(why, size, AD_ERR_CONFIG, "\"version\" is missing or not %d", AD_STATE_VERSION);
+        rc = ad_why(why, size, AD_ERR_CONFIG, "\"version\" is missing or not %d", AD_STATE_VERSION);
         goto out;
     }
     if (json_object_object_get_ex(o, "ari", &ari)) {
@@ -163,7 +152,7 @@ ad_status ad_state_parse(const char *buf, size_t len, struct ad_renewal_state *s
         if (!id || !time_of(ari, "window_start", &st->start) || !time_of(ari, "window_end", &st->end) ||
             !time_of(ari, "selected", &st->selected) || !time_of(ari, "next_check", &st->next_check) ||
             st->end <= st->start) {
-            rc = bad(why, size, AD_ERR_CONFIG, "\"ari\" lacks a certificate id or a valid window and times");
+            rc = ad_why(why, size, AD_ERR_CONFIG, "\"ari\" lacks a certificate id or a valid window and times");
             goto out;
         }
         rc = AD_ERR_NOMEM;
@@ -173,7 +162,7 @@ ad_status ad_state_parse(const char *buf, size_t len, struct ad_renewal_state *s
     if (json_object_object_get_ex(o, "failures", &v)) {
         if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
             json_object_get_int64(v) > 1000000) {
-            rc = bad(why, size, AD_ERR_CONFIG, "\"failures\" is not a count");
+            rc = ad_why(why, size, AD_ERR_CONFIG, "\"failures\" is not a count");
             goto out;
         }
         st->failures = (unsigned)json_object_get_int64(v);

@@ -294,9 +294,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
             }
             break;
         case O_DEPLOY_HOOK:
-            for (size_t i = 0; i < cli->ndeploy_hook; i++)
-                free(cli->deploy_hook[i]);
-            free(cli->deploy_hook);
+            ad_strv_free(cli->deploy_hook, cli->ndeploy_hook);
             cli->deploy_hook = NULL;
             cli->ndeploy_hook = 0;
             if ((rc = ad_deploy_split(optarg, &cli->deploy_hook, &cli->ndeploy_hook)) == AD_ERR_USAGE)
@@ -435,30 +433,20 @@ void ad_cli_clear(struct ad_cli *cli)
 {
     free(cli->command);
     free(cli->provider);
-    for (size_t i = 0; i < cli->ndomains; i++)
-        free(cli->domains[i]);
-    free(cli->domains);
+    ad_strv_free(cli->domains, cli->ndomains);
     free(cli->server);
     free(cli->ca_bundle);
     free(cli->email);
     free(cli->state_dir);
     free(cli->cert_name);
-    for (size_t i = 0; i < cli->ncert_names; i++)
-        free(cli->cert_names[i]);
-    free(cli->cert_names);
-    for (size_t i = 0; i < cli->ndeploy_hook; i++)
-        free(cli->deploy_hook[i]);
-    free(cli->deploy_hook);
+    ad_strv_free(cli->cert_names, cli->ncert_names);
+    ad_strv_free(cli->deploy_hook, cli->ndeploy_hook);
     for (size_t i = 0; i < cli->npopts; i++) {
         free((char *)cli->popts[i].name);
         free((char *)cli->popts[i].value);
     }
     free(cli->popts);
-    for (size_t i = 0; i < cli->nplugin_dirs; i++)
-        free(cli->plugin_dirs[i]);
-    free(cli->plugin_dirs);
-    for (size_t i = 0; i < cli->nresolvers; i++)
-        free(cli->resolvers[i]);
-    free(cli->resolvers);
+    ad_strv_free(cli->plugin_dirs, cli->nplugin_dirs);
+    ad_strv_free(cli->resolvers, cli->nresolvers);
     memset(cli, 0, sizeof *cli);
 }

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +15,8 @@
 #define LEGACY_FILE "journal.json"
 #define DIR_NAME "journals"
 
-static ad_status bad(char *why, size_t size, const char *fmt, ...) AD_PRINTF(3, 4);
-static ad_status bad(char *why, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (why && size)
-        vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return AD_ERR_CONFIG;
-}
+/* A reason in WHY, and AD_ERR_CONFIG. */
+#define bad(why, size, ...) ad_why(why, size, AD_ERR_CONFIG, __VA_ARGS__)
 
 static char *str_dup(json_object *o, const char *k, size_t max)
 {

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +15,8 @@
 #define STR_MAX 4096   /* any one string */
 #define LIST_MAX 64    /* options, variables, plugin folders, resolvers, hook arguments */
 
-static ad_status bad(char *why, size_t size, const char *fmt, ...) AD_PRINTF(3, 4);
-static ad_status bad(char *why, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (why && size)
-        vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return AD_ERR_CONFIG;
-}
+/* A reason in WHY, and AD_ERR_CONFIG. */
+#define bad(why, size, ...) ad_why(why, size, AD_ERR_CONFIG, __VA_ARGS__)
 
 /* A string member: absent is fine unless REQUIRED; wrong type, an embedded
  * NUL, an empty string or more than STR_MAX bytes is not. */
@@ -149,12 +140,8 @@ void ad_provider_conf_clear(struct ad_provider_conf *c)
         free(c->env[i].variable);
     }
     free(c->env);
-    for (size_t i = 0; i < c->nunsaved; i++)
-        free(c->unsaved[i]);
-    free(c->unsaved);
-    for (size_t i = 0; i < c->nplugin_dirs; i++)
-        free(c->plugin_dirs[i]);
-    free(c->plugin_dirs);
+    ad_strv_free(c->unsaved, c->nunsaved);
+    ad_strv_free(c->plugin_dirs, c->nplugin_dirs);
     memset(c, 0, sizeof *c);
 }
 
@@ -344,19 +331,13 @@ ad_status ad_provider_conf_key(const struct ad_provider_conf *c, char **key)
 
 void ad_settings_clear(struct ad_settings *s)
 {
-    for (size_t i = 0; i < s->ndomains; i++)
-        free(s->domains[i]);
-    free(s->domains);
+    ad_strv_free(s->domains, s->ndomains);
     free(s->server);
     free(s->ca_bundle);
     free(s->email);
     ad_provider_conf_clear(&s->provider);
-    for (size_t i = 0; i < s->nresolvers; i++)
-        free(s->resolvers[i]);
-    free(s->resolvers);
-    for (size_t i = 0; i < s->ndeploy_hook; i++)
-        free(s->deploy_hook[i]);
-    free(s->deploy_hook);
+    ad_strv_free(s->resolvers, s->nresolvers);
+    ad_strv_free(s->deploy_hook, s->ndeploy_hook);
     memset(s, 0, sizeof *s);
 }
 

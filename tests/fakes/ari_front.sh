@@ -26,13 +26,7 @@ ari_front_up() {
         --upstream "https://$a1:14000" --upstream-ca "$ACME_CA_BUNDLE" --windows "$c/windows.json" \
         --replaces-log "$c/replaces.log" --log "$c/requests.log" </dev/null >"$c/front.log" 2>&1 &
     echo $! >"$c/front.pid"
-    local delay=0.02 start=$SECONDS
-    until [ -s "$c/port" ]; do
-        kill -0 "$(cat "$c/front.pid")" 2>/dev/null || { cat "$c/front.log" >&2; fail "ari_front_up: the front exited"; }
-        [ $((SECONDS - start)) -lt 20 ] || fail "ari_front_up: the front did not start"
-        sleep "$delay"
-        case $delay in 0.02) delay=0.05 ;; 0.05) delay=0.1 ;; *) delay=0.2 ;; esac
-    done
+    _bed_wait "$d" "the ARI front" ari/front test -s "$c/port"
     ARI_DIR_URL=https://$a1:$(cat "$c/port")/dir
     ARI_WINDOWS=$c/windows.json
     export ARI_DIR_URL ARI_WINDOWS
@@ -41,14 +35,7 @@ ari_front_up() {
 }
 
 ari_front_down() {
-    local f=${1:?usage: ari_front_down DIR}/ari/front.pid pid
-    [ -f "$f" ] || return 0
-    pid=$(cat "$f")
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q ari_front.py; then
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -f "$f"
+    bed_stop "${1:?usage: ari_front_down DIR}/ari/front.pid" ari_front.py
 }
 
 ari_window() {
