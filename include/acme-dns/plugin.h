@@ -36,6 +36,11 @@
  *    crash), with only the record data the core kept in its journal.
  *  - All callbacks are called from one thread.  Strings passed in are
  *    borrowed for the duration of the call only.
+ *  - A plugin that reads environment variables in place of options lists
+ *    them (AD_PLUGIN_DECLARE_ENV, ABI 1.1), so that `renew` can name a
+ *    variable that is missing; the core saves their names, never values.
+ *  - One process may start a plugin several times (one state per set of
+ *    options, for certificates renewed together): keep no global state.
  */
 #ifndef ACME_DNS_PLUGIN_H
 #define ACME_DNS_PLUGIN_H
