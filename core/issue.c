@@ -847,8 +847,8 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exi
 
     ad_timings_start(&tm);
     *exit_code = -1;
-    if ((rc = ad_instances_new(state_dir, cli->plugin_dirs, cli->nplugin_dirs, cli->ca_bundle, cli->verbosity,
-                               &set)) != AD_OK ||
+    if ((rc = ad_instances_new(state_dir, cli->plugin_dirs, cli->nplugin_dirs, NULL, cli->verbosity, &set)) !=
+            AD_OK ||
         (rc = ad_instances_from_cli(set, cli, &in)) != AD_OK || (rc = ad_instances_recover(set)) != AD_OK)
         goto out;
     if (!in->prov) { /* it could not remove what an earlier run left */

@@ -14,7 +14,7 @@ struct ad_instances {
     char *const *extra_dirs; /* --plugin-dir of this run */
     size_t nextra;
     char exe_dir[PATH_MAX];  /* the build tree's or install tree's plugins beside the binary, or "" */
-    const char *ca_bundle;
+    const char *ca_bundle;   /* renew --ca-bundle: for every provider of the run, or NULL */
     int verbosity;
     struct ad_instance **v;
     size_t n;
@@ -147,6 +147,8 @@ ad_status ad_instances_from_cli(struct ad_instances *s, const struct ad_cli *cli
         if (!(c->plugin_dirs[c->nplugin_dirs++] = abs ? abs : strdup(cli->plugin_dirs[i])))
             goto out;
     }
+    if (cli->ca_bundle && !(c->ca_bundle = realpath(cli->ca_bundle, NULL)) && !(c->ca_bundle = strdup(cli->ca_bundle)))
+        goto out;
     if ((rc = load(s, c, &in->prov)) != AD_OK)
         goto out;
     rc = AD_ERR_NOMEM;
@@ -258,10 +260,16 @@ static char *env_problem(const struct ad_provider_conf *c, const struct ad_plugi
     return NULL;
 }
 
-struct ad_instance *ad_instances_get(struct ad_instances *s, const struct ad_provider_conf *c)
+struct ad_instance *ad_instances_get(struct ad_instances *s, const struct ad_provider_conf *conf)
 {
     char *key = NULL, *why;
     struct ad_instance *in = NULL;
+    struct ad_provider_conf over = *conf;
+    const struct ad_provider_conf *c = conf;
+    if (s->ca_bundle) { /* renew --ca-bundle: this run's, for the plugin too */
+        over.ca_bundle = (char *)s->ca_bundle;
+        c = &over;
+    }
     if (ad_provider_conf_key(c, &key) != AD_OK)
         return NULL;
     for (size_t i = 0; i < s->n; i++)
@@ -281,7 +289,7 @@ struct ad_instance *ad_instances_get(struct ad_instances *s, const struct ad_pro
     } else if ((why = env_problem(c, ad_provider_env(in->prov)))) {
         ad_err("%s", why);
         fail(in, AD_ERR_CONFIG, why);
-    } else if ((rc = ad_provider_init(in->prov, c->opts, c->nopts, s->ca_bundle, s->verbosity)) != AD_OK) {
+    } else if ((rc = ad_provider_init(in->prov, c->opts, c->nopts, in->conf.ca_bundle, s->verbosity)) != AD_OK) {
         fail(in, rc, ad_asprintf("provider %s could not start with its saved options (see above)", c->name));
     }
     return in;

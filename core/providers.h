@@ -28,7 +28,8 @@ struct ad_instances;
 
 /* An empty set.  PLUGIN_DIRS (borrowed until ad_instances_free): folders
  * searched before a provider's saved ones (--plugin-dir of this run).
- * CA_BUNDLE: the host's default CA bundle for plugins.  Caller frees. */
+ * CA_BUNDLE (borrowed), or NULL: the plugins' default CA bundle for this run
+ * in place of each provider's saved one (renew --ca-bundle).  Caller frees. */
 ad_status ad_instances_new(const char *state_dir, char *const *plugin_dirs, size_t nplugin_dirs,
                            const char *ca_bundle, int verbosity, struct ad_instances **out);
 void ad_instances_free(struct ad_instances *set);

@@ -142,6 +142,7 @@ void ad_provider_conf_clear(struct ad_provider_conf *c)
     free(c->env);
     ad_strv_free(c->unsaved, c->nunsaved);
     ad_strv_free(c->plugin_dirs, c->nplugin_dirs);
+    free(c->ca_bundle);
     memset(c, 0, sizeof *c);
 }
 
@@ -196,6 +197,8 @@ json_object *ad_provider_conf_json(const struct ad_provider_conf *c)
     json_object_object_add(o, "environment", env);
     json_object_object_add(o, "not_saved", uns);
     json_object_object_add(o, "plugin_dirs", dirs);
+    if (c->ca_bundle)
+        json_object_object_add(o, "ca_bundle", json_object_new_string(c->ca_bundle));
     return o;
 }
 
@@ -258,7 +261,8 @@ ad_status ad_provider_conf_from_json(json_object *o, struct ad_provider_conf *c,
         }
     }
     if ((rc = get_strs(o, "not_saved", LIST_MAX, &c->unsaved, &c->nunsaved, why, size)) != AD_OK ||
-        (rc = get_strs(o, "plugin_dirs", LIST_MAX, &c->plugin_dirs, &c->nplugin_dirs, why, size)) != AD_OK)
+        (rc = get_strs(o, "plugin_dirs", LIST_MAX, &c->plugin_dirs, &c->nplugin_dirs, why, size)) != AD_OK ||
+        (rc = get_str(o, "ca_bundle", false, &c->ca_bundle, why, size)) != AD_OK)
         return rc;
     for (size_t i = 0; i < c->nunsaved; i++)
         if (!name_ok(c->unsaved[i], false))
@@ -304,7 +308,8 @@ ad_status ad_provider_conf_copy(const struct ad_provider_conf *from, struct ad_p
             return AD_ERR_NOMEM;
     }
     if (dup_strs(from->unsaved, from->nunsaved, &to->unsaved, &to->nunsaved) != AD_OK ||
-        dup_strs(from->plugin_dirs, from->nplugin_dirs, &to->plugin_dirs, &to->nplugin_dirs) != AD_OK)
+        dup_strs(from->plugin_dirs, from->nplugin_dirs, &to->plugin_dirs, &to->nplugin_dirs) != AD_OK ||
+        (from->ca_bundle && !(to->ca_bundle = strdup(from->ca_bundle))))
         return AD_ERR_NOMEM;
     return AD_OK;
 }

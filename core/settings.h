@@ -19,7 +19,8 @@
  *                                    variables (the names, never the values)
  *       "not_saved": ["tsig-secret"],   secret options given on the command
  *                                    line, which are never written anywhere
- *       "plugin_dirs": ["/path"]},
+ *       "plugin_dirs": ["/path"],
+ *       "ca_bundle": "/path"},      the plugin's default CA bundle (--ca-bundle)
  *   "dns": {"resolvers": ["ADDR"], "propagation_timeout": 120,
  *           "skip_propagation_check": false}
  *   "deploy_hook": ["/usr/local/bin/reload", "nginx"]   argv, no shell
@@ -55,6 +56,7 @@ struct ad_provider_conf {
     size_t nunsaved;
     char **plugin_dirs;
     size_t nplugin_dirs;
+    char *ca_bundle;               /* the CA bundle the plugin gets as its default (--ca-bundle), or NULL */
 };
 
 struct ad_settings {

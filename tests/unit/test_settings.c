@@ -18,7 +18,7 @@ static const char good[] =
     " \"account\": {\"email\": \"a@example.test\", \"agree_tos\": true, \"key_type\": \"rsa2048\"},"
     " \"provider\": {\"name\": \"rfc2136\", \"options\": {\"zone\": \"example.test\", \"server\": \"192.0.2.1\"},"
     "   \"environment\": {\"tsig-keyfile\": \"ACME_DNS_RFC2136_TSIG_KEYFILE\"}, \"not_saved\": [\"tsig-secret\"],"
-    "   \"plugin_dirs\": [\"/opt/p\"]},"
+    "   \"plugin_dirs\": [\"/opt/p\"], \"ca_bundle\": \"/etc/api-ca.pem\"},"
     " \"dns\": {\"resolvers\": [\"192.0.2.53\"], \"propagation_timeout\": 30, \"skip_propagation_check\": true},"
     " \"deploy_hook\": [\"/usr/bin/systemctl\", \"reload\", \"nginx\"]}";
 
@@ -50,6 +50,7 @@ static void test_parse_good(void **state)
     assert_string_equal(s.provider.env[0].option, "tsig-keyfile");
     assert_string_equal(s.provider.env[0].variable, "ACME_DNS_RFC2136_TSIG_KEYFILE");
     assert_int_equal(s.provider.nunsaved, 1);
+    assert_string_equal(s.provider.ca_bundle, "/etc/api-ca.pem");
     assert_int_equal(s.nresolvers, 1);
     assert_int_equal(s.propagation_timeout, 30);
     assert_true(s.skip_propagation);
@@ -64,6 +65,7 @@ static void test_parse_good(void **state)
     assert_string_equal(t.domains[1], s.domains[1]);
     assert_string_equal(t.provider.env[0].variable, s.provider.env[0].variable);
     assert_string_equal(t.provider.plugin_dirs[0], "/opt/p");
+    assert_string_equal(t.provider.ca_bundle, "/etc/api-ca.pem");
     assert_int_equal(t.key_type, s.key_type);
     assert_string_equal(t.deploy_hook[1], "reload");
     char *again = NULL;
@@ -166,7 +168,7 @@ static void test_conf_key(void **state)
                           " \"provider\": {\"name\": \"rfc2136\", \"options\": {\"server\": \"192.0.2.1\","
                           " \"zone\": \"example.test\"}, \"environment\": {\"tsig-keyfile\":"
                           " \"ACME_DNS_RFC2136_TSIG_KEYFILE\"}, \"not_saved\": [\"tsig-secret\"],"
-                          " \"plugin_dirs\": [\"/opt/p\"]}}";
+                          " \"plugin_dirs\": [\"/opt/p\"], \"ca_bundle\": \"/etc/api-ca.pem\"}}";
     assert_int_equal(parse(good, &a, why), AD_OK);
     assert_int_equal(parse(swapped, &b, why), AD_OK);
     assert_int_equal(ad_provider_conf_key(&a.provider, &ka), AD_OK);
@@ -178,6 +180,14 @@ static void test_conf_key(void **state)
     free(kb);
     free((char *)b.provider.opts[0].value);
     b.provider.opts[0].value = strdup("192.0.2.2");
+    assert_int_equal(ad_provider_conf_key(&b.provider, &kb), AD_OK);
+    assert_string_not_equal(ka, kb);
+    /* Another default CA bundle for the plugin: another provider as started. */
+    free(kb);
+    free((char *)b.provider.opts[0].value);
+    b.provider.opts[0].value = strdup("192.0.2.1");
+    free(b.provider.ca_bundle);
+    b.provider.ca_bundle = NULL;
     assert_int_equal(ad_provider_conf_key(&b.provider, &kb), AD_OK);
     assert_string_not_equal(ka, kb);
     free(ka);
