@@ -253,7 +253,8 @@ def main():
            "around nothing else): CPU = user + sys of its whole process tree, hooks included; peak RSS = its "
            "largest process; CA HTTP requests from Pebble's log; DNS "
            "queries and UPDATE messages the bed's two name servers received from the client.", ""]
-    md += table(groups) + [""]
+    if any(s not in RENEWAL for (s, c) in groups):
+        md += table(groups) + [""]
     rt = renewal_table(groups)
     if rt:
         md += ["Scenario R, renewal: certificates of two names each (rK.example.test, www.rK.example.test) in one "
