@@ -19,6 +19,7 @@ struct ad_acme {
     char *new_nonce, *new_account, *new_order, *tos;
     char *website, *caa;         /* directory meta: website, caaIdentities (comma-separated) */
     bool eab_required;           /* meta.externalAccountRequired */
+    char *renewal_info;          /* renewalInfo (RFC 9773), or NULL */
     char *nonces[AD_NONCE_POOL];
     size_t nnonces;
     char *kid;
@@ -81,6 +82,7 @@ void ad_acme_free(struct ad_acme *a)
     free(a->tos);
     free(a->website);
     free(a->caa);
+    free(a->renewal_info);
     for (size_t i = 0; i < a->nnonces; i++)
         free(a->nonces[i]);
     free(a->kid);
@@ -103,11 +105,17 @@ void ad_acme_describe(const struct ad_acme *a, FILE *f)
     if (a->caa && *a->caa)
         fprintf(f, "  CAA identities:          %s\n", a->caa);
     fprintf(f, "  external account needed: %s\n", a->eab_required ? "yes" : "no");
+    fprintf(f, "  renewal information:     %s\n", a->renewal_info ? a->renewal_info : "(none: no ARI, RFC 9773)");
 }
 
 const char *ad_acme_tos(const struct ad_acme *a)
 {
     return a->tos;
+}
+
+void ad_acme_set_key(struct ad_acme *a, EVP_PKEY *key)
+{
+    a->key = key;
 }
 
 ad_status ad_acme_set_kid(struct ad_acme *a, const char *kid)
@@ -196,6 +204,9 @@ ad_status ad_acme_directory(struct ad_acme *a)
     rc = AD_ERR_NOMEM;
     if (dupstr(&a->new_nonce, nn) || dupstr(&a->new_account, na) || dupstr(&a->new_order, no))
         goto out;
+    const char *ri = jstr(o, "renewalInfo");
+    if (dupstr(&a->renewal_info, ri && strncmp(ri, "https://", 8) == 0 ? ri : NULL))
+        goto out;
     if (json_object_object_get_ex(o, "meta", &meta)) {
         json_object *caa, *eab;
         if (dupstr(&a->tos, jstr(meta, "termsOfService")) || dupstr(&a->website, jstr(meta, "website")))
@@ -275,6 +286,7 @@ static ad_status nonce_fill(struct ad_acme *a, size_t want)
 struct post {
     const char *url;
     const char *payload;   /* "" for POST-as-GET */
+    const char *what;      /* for messages about this one, or NULL for post_many's WHAT */
     struct ad_http_response resp;
     json_object *json;     /* parsed body when wanted */
     ad_status rc;
@@ -341,8 +353,9 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                     nonce_put(a, r->nonce);
                     r->nonce = NULL;
                 }
+                const char *w = pp->what ? pp->what : what;
                 if (r->status >= 400 && is_bad_nonce(r->body, r->len) && attempts[k] < AD_BADNONCE_RETRIES) {
-                    ad_debug("%s: the CA rejected our nonce (badNonce): retrying with a fresh one", what);
+                    ad_debug("%s: the CA rejected our nonce (badNonce): retrying with a fresh one", w);
                     ad_http_response_clear(r);
                     idx[again] = idx[k];
                     attempts[again] = attempts[k] + 1;
@@ -352,10 +365,10 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                 pp->resp = *r;
                 memset(r, 0, sizeof *r);
                 if (pp->resp.status >= 400) {
-                    show_problem(what, &pp->resp);
+                    show_problem(w, &pp->resp);
                     pp->rc = AD_ERR_ACME;
                 } else if (want_json && !(pp->json = parse_json(pp->resp.body, pp->resp.len))) {
-                    ad_err("%s: the CA's answer is not JSON (HTTP %ld)", what, pp->resp.status);
+                    ad_err("%s: the CA's answer is not JSON (HTTP %ld)", w, pp->resp.status);
                     pp->rc = AD_ERR_PROTOCOL;
                 } else {
                     pp->rc = AD_OK;
@@ -366,6 +379,8 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
         done += m;
     }
     for (size_t i = 0; i < n; i++) {
+        if (p[i].rc == AD_ERR_INTERNAL && rc != AD_OK)
+            p[i].rc = rc; /* never sent: the batch as a whole failed */
         if (rc == AD_OK && p[i].rc != AD_OK)
             rc = p[i].rc;
         if (p[i].rc != AD_OK)
@@ -374,11 +389,18 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
     return rc;
 }
 
+/* The run must stop (out of memory, interrupted); per-item failures are in
+ * each item's rc. */
+static bool fatal(ad_status rc)
+{
+    return rc == AD_ERR_NOMEM || rc == AD_ERR_INTERRUPTED;
+}
+
 /* One signed POST (PAYLOAD "" = POST-as-GET); see post_many. */
 static ad_status post(struct ad_acme *a, const char *what, const char *url, const char *payload, bool use_jwk,
                       const char *accept, struct ad_http_response *r, json_object **json)
 {
-    struct post p = {url, payload, {0}, NULL, AD_OK};
+    struct post p = {url, payload, NULL, {0}, NULL, AD_OK};
     ad_status rc = post_many(a, what, &p, 1, use_jwk, accept, json != NULL);
     *r = p.resp;
     if (json)
@@ -500,47 +522,109 @@ static ad_status order_from_json(struct ad_order *o, json_object *j)
     return AD_OK;
 }
 
-ad_status ad_acme_new_order(struct ad_acme *a, const char *const *names, size_t n, struct ad_order *o)
+/* The newOrder payload: identifiers, and replaces (RFC 9773 5) when given. */
+static char *order_payload(const struct ad_order_req *q)
 {
-    ad_status rc = AD_ERR_NOMEM;
-    struct ad_http_response r = {0};
-    json_object *req = json_object_new_object(), *ids = json_object_new_array(), *resp = NULL;
-    memset(o, 0, sizeof *o);
+    json_object *req = json_object_new_object(), *ids = json_object_new_array();
+    char *s = NULL;
     if (!req || !ids)
         goto out;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < q->n; i++) {
         json_object *id = json_object_new_object();
         if (!id)
             goto out;
         json_object_object_add(id, "type", json_object_new_string("dns"));
-        json_object_object_add(id, "value", json_object_new_string(names[i]));
+        json_object_object_add(id, "value", json_object_new_string(q->names[i]));
         json_object_array_add(ids, id);
     }
     json_object_object_add(req, "identifiers", ids);
     ids = NULL;
-    rc = post(a, "creating the order", a->new_order, json_object_to_json_string(req), false, NULL, &r, &resp);
-    if (rc != AD_OK)
-        goto out;
-    if (!r.location) {
-        ad_err("creating the order: the CA sent no order URL (Location)");
-        rc = AD_ERR_PROTOCOL;
-        goto out;
-    }
-    o->url = r.location;
-    r.location = NULL;
-    rc = order_from_json(o, resp);
-    if (rc == AD_OK && o->nauthz == 0 && strcmp(o->status, "pending") == 0) {
-        ad_err("the CA's pending order has no authorizations");
-        rc = AD_ERR_PROTOCOL;
-    }
+    if (q->replaces)
+        json_object_object_add(req, "replaces", json_object_new_string(q->replaces));
+    const char *t = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+    s = t ? strdup(t) : NULL;
 out:
-    if (rc != AD_OK)
-        ad_order_clear(o);
     json_object_put(req);
     json_object_put(ids);
-    json_object_put(resp);
-    ad_http_response_clear(&r);
+    return s;
+}
+
+/* Post the orders of Q[IDX[0..n)] concurrently. */
+static ad_status post_orders(struct ad_acme *a, struct ad_order_req *q, const size_t *idx, size_t n)
+{
+    struct post *p = calloc(n ? n : 1, sizeof *p);
+    char **payloads = calloc(n ? n : 1, sizeof *payloads), **whats = calloc(n ? n : 1, sizeof *whats);
+    ad_status rc = AD_ERR_NOMEM;
+    if (!p || !payloads || !whats)
+        goto out;
+    for (size_t k = 0; k < n; k++) {
+        struct ad_order_req *r = &q[idx[k]];
+        if (!(payloads[k] = order_payload(r)) ||
+            !(whats[k] = ad_asprintf("creating the order for %s%s", r->names[0], r->n > 1 ? " and others" : "")))
+            goto out;
+        p[k].url = a->new_order;
+        p[k].payload = payloads[k];
+        p[k].what = whats[k];
+    }
+    rc = post_many(a, "creating the order", p, n, false, NULL, true);
+    for (size_t k = 0; k < n; k++) {
+        struct ad_order_req *r = &q[idx[k]];
+        r->rc = p[k].rc;
+        if (r->rc == AD_OK && !p[k].resp.location) {
+            ad_err("%s: the CA sent no order URL (Location)", whats[k]);
+            r->rc = AD_ERR_PROTOCOL;
+        }
+        if (r->rc == AD_OK) {
+            r->order.url = p[k].resp.location;
+            p[k].resp.location = NULL;
+            r->rc = order_from_json(&r->order, p[k].json);
+        }
+        if (r->rc == AD_OK && r->order.nauthz == 0 && strcmp(r->order.status, "pending") == 0) {
+            ad_err("%s: the CA's pending order has no authorizations", whats[k]);
+            r->rc = AD_ERR_PROTOCOL;
+        }
+        if (r->rc != AD_OK)
+            ad_order_clear(&r->order);
+        json_object_put(p[k].json);
+        ad_http_response_clear(&p[k].resp);
+    }
+out:
+    for (size_t k = 0; k < n && payloads && whats; k++) {
+        free(payloads[k]);
+        free(whats[k]);
+    }
+    free(payloads);
+    free(whats);
+    free(p);
     return rc;
+}
+
+ad_status ad_acme_new_orders(struct ad_acme *a, struct ad_order_req *q, size_t n)
+{
+    size_t *idx = calloc(n ? n : 1, sizeof *idx), m = 0;
+    ad_status rc = AD_ERR_NOMEM;
+    if (!idx)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        memset(&q[i].order, 0, sizeof q[i].order);
+        q[i].rc = AD_ERR_INTERNAL;
+        idx[i] = i;
+    }
+    rc = post_orders(a, q, idx, n);
+    /* A CA that will not take the replaced certificate (RFC 9773 5: already
+     * replaced, not ours) still gets the order, without replaces. */
+    for (size_t i = 0; i < n; i++)
+        if (q[i].rc == AD_ERR_ACME && q[i].replaces) {
+            ad_warn("ordering %s again without naming the certificate it replaces", q[i].names[0]);
+            q[i].replaces = NULL;
+            idx[m++] = i;
+        }
+    if (m && !ad_is_interrupted())
+        rc = post_orders(a, q, idx, m);
+    free(idx);
+    if (ad_is_interrupted())
+        return AD_ERR_INTERRUPTED;
+    return fatal(rc) ? rc : AD_OK;
 }
 
 void ad_authz_clear(struct ad_authz *az)
@@ -599,9 +683,10 @@ static ad_status authz_from_json(struct ad_authz *az, json_object *j)
     return AD_OK;
 }
 
-/* POST-as-GET every authorization of AZ[IDX[0..n)] concurrently and update them. */
+/* POST-as-GET every authorization of AZ[IDX[0..n)] concurrently and update
+ * them; RCS[k] is the outcome for AZ[IDX[k]]. */
 static ad_status refresh_authzs(struct ad_acme *a, const char *what, struct ad_authz *az, const size_t *idx, size_t n,
-                                long *retry_after)
+                                long *retry_after, ad_status *rcs)
 {
     struct post *p = calloc(n ? n : 1, sizeof *p);
     ad_status rc;
@@ -613,51 +698,47 @@ static ad_status refresh_authzs(struct ad_acme *a, const char *what, struct ad_a
     }
     rc = post_many(a, what, p, n, false, NULL, true);
     for (size_t i = 0; i < n; i++) {
-        if (rc == AD_OK)
-            rc = authz_from_json(&az[idx[i]], p[i].json);
+        rcs[i] = p[i].rc;
+        if (rcs[i] == AD_OK)
+            rcs[i] = authz_from_json(&az[idx[i]], p[i].json);
         if (retry_after && p[i].resp.retry_after > *retry_after)
             *retry_after = p[i].resp.retry_after;
         json_object_put(p[i].json);
         ad_http_response_clear(&p[i].resp);
     }
     free(p);
-    return rc;
+    return fatal(rc) ? rc : AD_OK;
 }
 
-ad_status ad_acme_get_authzs(struct ad_acme *a, const struct ad_order *o, struct ad_authz *az)
+ad_status ad_acme_fetch_authzs(struct ad_acme *a, struct ad_authz *az, const size_t *idx, size_t n, ad_status *rcs)
 {
-    size_t *idx = calloc(o->nauthz ? o->nauthz : 1, sizeof *idx);
-    ad_status rc = AD_ERR_NOMEM;
-    if (!idx)
-        return rc;
-    for (size_t i = 0; i < o->nauthz; i++) {
-        idx[i] = i;
-        if (!(az[i].url = strdup(o->authz[i])))
-            goto out;
-    }
-    rc = refresh_authzs(a, "fetching the authorizations", az, idx, o->nauthz, NULL);
-out:
-    free(idx);
-    return rc;
+    return refresh_authzs(a, "fetching the authorizations", az, idx, n, NULL, rcs);
 }
 
-ad_status ad_acme_respond(struct ad_acme *a, struct ad_authz *az, size_t n)
+ad_status ad_acme_respond(struct ad_acme *a, struct ad_authz *az, const size_t *idx, size_t n, ad_status *rcs)
 {
     struct post *p = calloc(n ? n : 1, sizeof *p);
-    size_t m = 0;
-    ad_status rc;
-    if (!p)
-        return AD_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(az[i].status, "pending") != 0 || !az[i].chall_url)
+    size_t *which = calloc(n ? n : 1, sizeof *which), m = 0;
+    ad_status rc = AD_ERR_NOMEM;
+    if (!p || !which)
+        goto out;
+    for (size_t k = 0; k < n; k++) {
+        struct ad_authz *z = &az[idx[k]];
+        rcs[k] = AD_OK;
+        if (strcmp(z->status, "pending") != 0 || !z->chall_url)
             continue;
-        p[m].url = az[i].chall_url;
+        p[m].url = z->chall_url;
         p[m].payload = "{}";
-        m++;
+        which[m++] = k;
     }
     rc = post_many(a, "answering the challenges", p, m, false, NULL, false);
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < m; i++) {
+        rcs[which[i]] = p[i].rc;
         ad_http_response_clear(&p[i].resp);
+    }
+    rc = fatal(rc) ? rc : AD_OK;
+out:
+    free(which);
     free(p);
     return rc;
 }
@@ -691,36 +772,41 @@ static void show_authz_error(struct ad_acme *a, const struct ad_authz *az)
     ad_http_response_clear(&r);
 }
 
-ad_status ad_acme_wait_authzs(struct ad_acme *a, struct ad_authz *az, size_t n, unsigned timeout_ms)
+ad_status ad_acme_wait_authzs(struct ad_acme *a, struct ad_authz *az, const size_t *idx, size_t n,
+                              unsigned timeout_ms, ad_status *rcs)
 {
     uint64_t deadline = ad_now_ms() + timeout_ms, ours = 10;
-    size_t *idx = calloc(n ? n : 1, sizeof *idx);
-    ad_status rc = AD_ERR_NOMEM;
-    if (!idx)
-        return rc;
+    size_t *live = calloc(n ? n : 1, sizeof *live), *sub = calloc(n ? n : 1, sizeof *sub);
+    ad_status *got = calloc(n ? n : 1, sizeof *got), rc = AD_ERR_NOMEM;
+    if (!live || !sub || !got)
+        goto out;
+    for (size_t k = 0; k < n; k++)
+        rcs[k] = AD_OK;
     for (;;) {
         size_t pending = 0;
         long retry_after = -1;
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(az[i].status, "valid") != 0)
-                idx[pending++] = i;
+        for (size_t k = 0; k < n; k++)
+            if (rcs[k] == AD_OK && strcmp(az[idx[k]].status, "valid") != 0) {
+                live[pending] = k;
+                sub[pending++] = idx[k];
+            }
         if (!pending) {
             rc = AD_OK;
             break;
         }
-        if ((rc = refresh_authzs(a, "polling the authorizations", az, idx, pending, &retry_after)) != AD_OK)
+        if ((rc = refresh_authzs(a, "polling the authorizations", az, sub, pending, &retry_after, got)) != AD_OK)
             break;
         size_t still = 0;
-        for (size_t k = 0; k < pending; k++) {
-            struct ad_authz *z = &az[idx[k]];
-            if (strcmp(z->status, "valid") == 0)
-                continue;
-            if (strcmp(z->status, "pending") != 0) {
+        for (size_t i = 0; i < pending; i++) {
+            struct ad_authz *z = &az[sub[i]];
+            if (got[i] != AD_OK) {
+                rcs[live[i]] = got[i];
+            } else if (strcmp(z->status, "valid") != 0 && strcmp(z->status, "pending") != 0) {
                 show_authz_error(a, z);
-                rc = AD_ERR_VALIDATION;
-                goto out;
+                rcs[live[i]] = AD_ERR_VALIDATION;
+            } else if (strcmp(z->status, "pending") == 0) {
+                still++;
             }
-            still++;
         }
         if (!still)
             continue;
@@ -728,7 +814,10 @@ ad_status ad_acme_wait_authzs(struct ad_acme *a, struct ad_authz *az, size_t n, 
         if (ad_now_ms() + d > deadline) {
             ad_err("the CA did not finish validating %zu authorization(s) in %u s: try again later", still,
                    timeout_ms / 1000);
-            rc = AD_ERR_TIMEOUT;
+            for (size_t i = 0; i < pending; i++)
+                if (rcs[live[i]] == AD_OK && strcmp(az[sub[i]].status, "pending") == 0)
+                    rcs[live[i]] = AD_ERR_TIMEOUT;
+            rc = AD_OK;
             break;
         }
         ad_debug("%zu authorization(s) pending: polling again in %llu ms", still, (unsigned long long)d);
@@ -738,77 +827,175 @@ ad_status ad_acme_wait_authzs(struct ad_acme *a, struct ad_authz *az, size_t n, 
         }
     }
 out:
-    free(idx);
+    free(live);
+    free(sub);
+    free(got);
     return rc;
 }
 
-ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *o, const char *csr, unsigned timeout_ms)
+/* Report why order O (for WHAT) is neither valid nor processing. */
+static void show_order_error(const struct ad_order *o, json_object *j, const char *what)
 {
-    ad_status rc = AD_ERR_NOMEM;
-    struct ad_http_response r = {0};
-    json_object *req = json_object_new_object(), *j = NULL;
+    json_object *err;
+    char *p = NULL;
+    if (j && json_object_object_get_ex(j, "error", &err)) {
+        const char *s = json_object_to_json_string(err);
+        ad_problem_format(s, strlen(s), &p);
+    }
+    ad_err("%s: the order became %s: %s", what, o->status, p ? p : "the CA gave no reason");
+    free(p);
+}
+
+ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *const *orders, const char *const *csrs,
+                           const char *const *whats, size_t n, unsigned timeout_ms, ad_status *rcs)
+{
     uint64_t deadline = ad_now_ms() + timeout_ms, ours = 10;
-    if (!req)
+    struct post *p = calloc(n ? n : 1, sizeof *p);
+    char **payloads = calloc(n ? n : 1, sizeof *payloads);
+    size_t *live = calloc(n ? n : 1, sizeof *live), m = 0;
+    ad_status rc = AD_ERR_NOMEM;
+    if (!p || !payloads || !live)
         goto out;
-    json_object_object_add(req, "csr", json_object_new_string(csr));
-    rc = post(a, "finalizing the order", o->finalize, json_object_to_json_string(req), false, NULL, &r, &j);
+    for (size_t k = 0; k < n; k++) {
+        json_object *req = json_object_new_object();
+        if (!req)
+            goto out;
+        json_object_object_add(req, "csr", json_object_new_string(csrs[k]));
+        payloads[k] = strdup(json_object_to_json_string(req));
+        json_object_put(req);
+        if (!payloads[k])
+            goto out;
+        p[k].url = orders[k]->finalize;
+        p[k].payload = payloads[k];
+        p[k].what = whats[k];
+        live[k] = k;
+        rcs[k] = AD_OK;
+    }
+    rc = post_many(a, "finalizing the order", p, n, false, NULL, true);
+    rc = fatal(rc) ? rc : AD_OK;
+    m = n;
     for (;;) {
-        if (rc != AD_OK)
-            goto out;
-        if ((rc = order_from_json(o, j)) != AD_OK)
-            goto out;
-        if (strcmp(o->status, "valid") == 0 && o->certificate)
-            break;
-        if (strcmp(o->status, "processing") != 0 && strcmp(o->status, "valid") != 0) {
-            json_object *err;
-            char *p = NULL;
-            if (json_object_object_get_ex(j, "error", &err)) {
-                const char *s = json_object_to_json_string(err);
-                ad_problem_format(s, strlen(s), &p);
+        size_t still = 0;
+        long retry_after = -1;
+        for (size_t i = 0; i < m; i++) {
+            size_t k = live[i];
+            struct ad_order *o = orders[k];
+            if (p[i].rc != AD_OK)
+                rcs[k] = p[i].rc;
+            else if ((rcs[k] = order_from_json(o, p[i].json)) != AD_OK)
+                ;
+            else if (strcmp(o->status, "valid") == 0 && o->certificate)
+                ;
+            else if (strcmp(o->status, "processing") != 0 && strcmp(o->status, "valid") != 0) {
+                show_order_error(o, p[i].json, whats[k]);
+                rcs[k] = AD_ERR_ACME;
+            } else {
+                live[still++] = k;
             }
-            ad_err("the order became %s: %s", o->status, p ? p : "the CA gave no reason");
-            free(p);
-            rc = AD_ERR_ACME;
-            goto out;
+            if (p[i].resp.retry_after > retry_after)
+                retry_after = p[i].resp.retry_after;
+            json_object_put(p[i].json);
+            p[i].json = NULL;
+            ad_http_response_clear(&p[i].resp);
         }
-        uint64_t d = next_delay(r.retry_after, &ours);
+        if (rc != AD_OK || !still)
+            break;
+        uint64_t d = next_delay(retry_after, &ours);
         if (ad_now_ms() + d > deadline) {
-            ad_err("the CA did not issue the certificate in %u s: try again later", timeout_ms / 1000);
-            rc = AD_ERR_TIMEOUT;
-            goto out;
+            ad_err("the CA did not issue %zu certificate(s) in %u s: try again later", still, timeout_ms / 1000);
+            for (size_t i = 0; i < still; i++)
+                rcs[live[i]] = AD_ERR_TIMEOUT;
+            break;
         }
         if (!ad_sleep_ms(d)) {
             rc = AD_ERR_INTERRUPTED;
-            goto out;
+            break;
         }
-        json_object_put(j);
-        j = NULL;
-        ad_http_response_clear(&r);
-        rc = post(a, "polling the order", o->url, "", false, NULL, &r, &j);
+        memset(p, 0, n * sizeof *p);
+        for (size_t i = 0; i < still; i++) {
+            p[i].url = orders[live[i]]->url;
+            p[i].payload = "";
+            p[i].what = whats[live[i]];
+        }
+        m = still;
+        rc = post_many(a, "polling the order", p, m, false, NULL, true);
+        rc = fatal(rc) ? rc : AD_OK;
     }
-    rc = AD_OK;
 out:
-    json_object_put(req);
-    json_object_put(j);
-    ad_http_response_clear(&r);
+    for (size_t k = 0; payloads && k < n; k++)
+        free(payloads[k]);
+    free(payloads);
+    free(live);
+    free(p);
     return rc;
 }
 
-ad_status ad_acme_download(struct ad_acme *a, const struct ad_order *o, char **pem, size_t *len)
+ad_status ad_acme_download(struct ad_acme *a, struct ad_order *const *orders, const char *const *whats, size_t n,
+                           char **pems, size_t *lens, ad_status *rcs)
 {
-    struct ad_http_response r = {0};
-    ad_status rc = post(a, "downloading the certificate", o->certificate, "", false,
-                        "application/pem-certificate-chain", &r, NULL);
-    if (rc != AD_OK)
-        return rc;
-    if (!strstr(r.body, "-----BEGIN CERTIFICATE-----")) {
-        ad_err("the CA's certificate download is not a PEM chain");
-        ad_http_response_clear(&r);
-        return AD_ERR_PROTOCOL;
+    struct post *p = calloc(n ? n : 1, sizeof *p);
+    ad_status rc;
+    if (!p)
+        return AD_ERR_NOMEM;
+    for (size_t k = 0; k < n; k++) {
+        p[k].url = orders[k]->certificate;
+        p[k].payload = "";
+        p[k].what = whats[k];
+        pems[k] = NULL;
+        lens[k] = 0;
     }
-    *pem = r.body;
-    *len = r.len;
-    r.body = NULL;
-    ad_http_response_clear(&r);
-    return AD_OK;
+    rc = post_many(a, "downloading the certificate", p, n, false, "application/pem-certificate-chain", false);
+    for (size_t k = 0; k < n; k++) {
+        rcs[k] = p[k].rc;
+        if (rcs[k] == AD_OK && (!p[k].resp.body || !strstr(p[k].resp.body, "-----BEGIN CERTIFICATE-----"))) {
+            ad_err("%s: the CA's certificate download is not a PEM chain", whats[k]);
+            rcs[k] = AD_ERR_PROTOCOL;
+        }
+        if (rcs[k] == AD_OK) {
+            pems[k] = p[k].resp.body;
+            lens[k] = p[k].resp.len;
+            p[k].resp.body = NULL;
+        }
+        ad_http_response_clear(&p[k].resp);
+    }
+    free(p);
+    return fatal(rc) ? rc : AD_OK;
+}
+
+const char *ad_acme_renewal_info(const struct ad_acme *a)
+{
+    return a->renewal_info;
+}
+
+ad_status ad_acme_fetch_renewal_info(struct ad_acme *a, struct ad_ari_fetch *f, size_t n)
+{
+    struct ad_http_req *q = calloc(n ? n : 1, sizeof *q);
+    char **urls = calloc(n ? n : 1, sizeof *urls);
+    ad_status rc = AD_ERR_NOMEM;
+    if (!q || !urls || !a->renewal_info)
+        goto out;
+    size_t base = strlen(a->renewal_info);
+    bool slash = base && a->renewal_info[base - 1] == '/';
+    for (size_t k = 0; k < n; k++) {
+        memset(&f[k].resp, 0, sizeof f[k].resp);
+        f[k].rc = AD_ERR_INTERNAL;
+        if (!(urls[k] = ad_asprintf("%s%s%s", a->renewal_info, slash ? "" : "/", f[k].id)))
+            goto out;
+        q[k].method = "GET";
+        q[k].url = urls[k];
+    }
+    rc = ad_http_batch(a->http, q, n);
+    for (size_t k = 0; k < n; k++) {
+        f[k].rc = rc != AD_OK ? rc : q[k].rc;
+        if (q[k].rc == AD_OK)
+            f[k].resp = q[k].resp;
+        else
+            ad_http_response_clear(&q[k].resp);
+    }
+out:
+    for (size_t k = 0; urls && k < n; k++)
+        free(urls[k]);
+    free(urls);
+    free(q);
+    return rc;
 }

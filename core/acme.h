@@ -42,23 +42,54 @@ void ad_acme_describe(const struct ad_acme *a, FILE *f);
  * URL, caller frees; *CREATED tells whether it is new. */
 ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, bool find_first, char **url_out,
                           bool *created);
+/* Sign with KEY (borrowed until ad_acme_free) from now on. */
+void ad_acme_set_key(struct ad_acme *a, EVP_PKEY *key);
 /* Set the account URL (kid) for later requests; copied. */
 ad_status ad_acme_set_kid(struct ad_acme *a, const char *kid);
-ad_status ad_acme_new_order(struct ad_acme *a, const char *const *names, size_t n, struct ad_order *o);
 void ad_order_clear(struct ad_order *o);
-/* Fetch every authorization of the order. AZ has o->nauthz entries. */
-ad_status ad_acme_get_authzs(struct ad_acme *a, const struct ad_order *o, struct ad_authz *az);
 void ad_authz_clear(struct ad_authz *az);
-/* Tell the CA to validate the dns-01 challenge of every pending
- * authorization among AZ[0..N), concurrently. */
-ad_status ad_acme_respond(struct ad_acme *a, struct ad_authz *az, size_t n);
-/* Poll the authorizations until each is valid; an invalid one is shown with
- * its challenge error.  TIMEOUT_MS bounds the whole wait. */
-ad_status ad_acme_wait_authzs(struct ad_acme *a, struct ad_authz *az, size_t n, unsigned timeout_ms);
-/* Finalize with CSR (base64url DER), wait until the order is valid. */
-ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *o, const char *csr, unsigned timeout_ms);
-/* Download the certificate chain (PEM).  Caller frees *PEM. */
-ad_status ad_acme_download(struct ad_acme *a, const struct ad_order *o, char **pem, size_t *len);
+
+/* Functions over many items: each item's outcome is in its own status (a
+ * failure is logged, naming the item); the return value is AD_OK unless
+ * the run must stop (out of memory, interrupted). */
+
+/* One new order: NAMES[0..n), and the ARI identifier of the certificate it
+ * replaces (RFC 9773 5) or NULL. */
+struct ad_order_req {
+    const char *const *names;
+    size_t n;
+    const char *replaces;  /* set to NULL when the CA refused it and the order was made without */
+    struct ad_order order; /* filled when rc is AD_OK; clear with ad_order_clear */
+    ad_status rc;
+};
+/* Create the orders Q[0..n) concurrently. */
+ad_status ad_acme_new_orders(struct ad_acme *a, struct ad_order_req *q, size_t n);
+/* Fetch the authorizations AZ[IDX[k]] (url set) concurrently; RCS[k]. */
+ad_status ad_acme_fetch_authzs(struct ad_acme *a, struct ad_authz *az, const size_t *idx, size_t n, ad_status *rcs);
+/* Tell the CA to validate the dns-01 challenge of each pending AZ[IDX[k]]. */
+ad_status ad_acme_respond(struct ad_acme *a, struct ad_authz *az, const size_t *idx, size_t n, ad_status *rcs);
+/* Poll AZ[IDX[k]] until each is valid or failed (shown with its challenge
+ * error: AD_ERR_VALIDATION); TIMEOUT_MS bounds the whole wait. */
+ad_status ad_acme_wait_authzs(struct ad_acme *a, struct ad_authz *az, const size_t *idx, size_t n,
+                              unsigned timeout_ms, ad_status *rcs);
+/* Finalize ORDERS[k] with CSRS[k] (base64url DER) and wait until each is
+ * valid; WHATS[k] names it in messages. */
+ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *const *orders, const char *const *csrs,
+                           const char *const *whats, size_t n, unsigned timeout_ms, ad_status *rcs);
+/* Download the chain (PEM) of each ORDERS[k] into PEMS[k] (caller frees). */
+ad_status ad_acme_download(struct ad_acme *a, struct ad_order *const *orders, const char *const *whats, size_t n,
+                           char **pems, size_t *lens, ad_status *rcs);
+
+/* The directory's renewalInfo URL (RFC 9773), or NULL without ARI.  Borrowed. */
+const char *ad_acme_renewal_info(const struct ad_acme *a);
+/* One renewal-information request. */
+struct ad_ari_fetch {
+    const char *id;                /* the certificate's ARI identifier */
+    struct ad_http_response resp;  /* when rc is AD_OK (any HTTP status); clear it */
+    ad_status rc;
+};
+/* GET renewalInfo/ID for each of F[0..n) concurrently (unauthenticated). */
+ad_status ad_acme_fetch_renewal_info(struct ad_acme *a, struct ad_ari_fetch *f, size_t n);
 /* Render an RFC 7807 problem document for a person: type, detail and
  * every subproblem.  Caller frees *OUT.  Returns AD_ERR_PROTOCOL when BODY
  * is not a problem document. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deploy.h"
 #include "jws.h"
 #include "log.h"
 #include "parse.h"
@@ -13,7 +14,7 @@
 enum {
     O_SERVER = 256, O_STAGING, O_CA_BUNDLE, O_EMAIL, O_AGREE_TOS, O_STATE_DIR, O_CERT_NAME, O_KEY_TYPE,
     O_ACCOUNT_KEY_TYPE, O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS,
-    O_HTTP_TIMEOUT
+    O_HTTP_TIMEOUT, O_DEPLOY_HOOK, O_FORCE, O_JSON
 };
 
 static const struct option longopts[] = {
@@ -35,6 +36,9 @@ static const struct option longopts[] = {
     {"skip-propagation-check", no_argument, NULL, O_SKIP_PROP},
     {"http-timeout", required_argument, NULL, O_HTTP_TIMEOUT},
     {"timings", no_argument, NULL, O_TIMINGS},
+    {"deploy-hook", required_argument, NULL, O_DEPLOY_HOOK},
+    {"force", no_argument, NULL, O_FORCE},
+    {"json", no_argument, NULL, O_JSON},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, O_VERSION},
@@ -45,12 +49,17 @@ static const struct option longopts[] = {
 void ad_cli_usage(FILE *f)
 {
     fputs("usage: acme-dns [issue] --provider NAME -d DOMAIN [-d DOMAIN ...] [options]\n"
+          "       acme-dns renew [--cert-name NAME]... [--force] [--json] [options]\n"
+          "       acme-dns certificates [--cert-name NAME]... [--json] [--state-dir DIR]\n"
           "       acme-dns directory [--server URL | --staging] [--ca-bundle FILE] [--http-timeout SECS]\n"
           "\n"
           "Obtains a certificate from an ACME CA with the dns-01 challenge: the provider plugin\n"
           "puts the TXT records in DNS, acme-dns waits until every authoritative server serves\n"
-          "them, asks the CA to validate, and removes them again.  'directory' shows what the CA's\n"
-          "ACME directory offers (terms of service, whether it needs an external account).\n"
+          "them, asks the CA to validate, and removes them again.  'issue' saves the certificate's\n"
+          "settings beside it (never a secret); 'renew' renews every saved certificate that is due\n"
+          "(the CA's renewal window, RFC 9773; without one, when a third of its lifetime is left),\n"
+          "many at once; 'certificates' lists them.  'directory' shows what the CA's ACME directory\n"
+          "offers (terms of service, external account, renewal information).\n"
           "\n"
           "options:\n"
           "  -p, --provider NAME          DNS provider plugin (hook, rfc2136, cloudflare, ...)\n"
@@ -62,11 +71,17 @@ void ad_cli_usage(FILE *f)
           "  --ca-bundle FILE             trust the CA's HTTPS certificate through FILE (PEM)\n"
           "  --email ADDRESS              contact address for a new account\n"
           "  --agree-tos                  agree to the CA's terms of service (needed for a new account)\n"
-          "  --state-dir DIR              accounts, certificates and journal (default /var/lib/acme-dns as\n"
+          "  --state-dir DIR              accounts, certificates and journals (default /var/lib/acme-dns as\n"
           "                               root, else $XDG_STATE_HOME/acme-dns)\n"
-          "  --cert-name NAME             folder name under DIR/certs (default: the first domain)\n"
+          "  --cert-name NAME             folder name under DIR/certs (default: the first domain); with\n"
+          "                               renew and certificates, repeatable: only these\n"
           "  --key-type TYPE              certificate key: ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
           "  --account-key-type TYPE      key of a new account (ES256 with ec256, the default; RS256 with rsa*)\n"
+          "  --deploy-hook CMD            run CMD after a new certificate is written (no shell: CMD is split\n"
+          "                               at blanks); it gets RENEWED_LINEAGE, RENEWED_DOMAINS,\n"
+          "                               ACME_DNS_CERT_NAME, ACME_DNS_CERT_DIR, ACME_DNS_DOMAINS\n"
+          "  --force                      renew: renew every selected certificate, due or not\n"
+          "  --json                       renew, certificates: JSON on stdout\n"
           "  --dns-resolver ADDR[:PORT]   server for the SOA/NS/CNAME look-ups, repeatable\n"
           "                               (default: /etc/resolv.conf)\n"
           "  --propagation-timeout SECS   how long to wait for every authoritative server (default 120)\n"
@@ -76,12 +91,18 @@ void ad_cli_usage(FILE *f)
           "  -v, --verbose                more output (twice: debug)\n"
           "  -q, --quiet                  errors only\n"
           "  --version                    print the version\n"
-          "  -h, --help                   this help; with --provider NAME, that provider's options\n"
+          "  -h, --help                   this help; with --provider NAME, that provider's options\n",
+          f);
+    fputs("\n"
+          "renew takes each certificate's domains, provider and key type from its saved settings;\n"
+          "--server, --ca-bundle, --dns-resolver, --propagation-timeout, --skip-propagation-check,\n"
+          "--plugin-dir and --deploy-hook given to renew apply to this run only.\n"
           "\n"
-          "Files: DIR/certs/NAME/privkey.pem (mode 0600), cert.pem, chain.pem, fullchain.pem.\n"
+          "Files: DIR/certs/NAME/privkey.pem (mode 0600), cert.pem, chain.pem, fullchain.pem,\n"
+          "settings.json (what renew needs), state.json (the CA's renewal window).\n"
           "\n"
           "exit status:\n"
-          "  0    the certificate was issued and written\n"
+          "  0    the certificate was issued and written; renew: nothing failed (renewed or not due)\n"
           "  1    internal error or out of memory\n"
           "  2    bad command line\n"
           "  3    bad configuration: a provider option, a plugin that cannot be loaded\n"
@@ -90,6 +111,8 @@ void ad_cli_usage(FILE *f)
           "  6    the CA refused: a problem document, or a challenge it could not validate\n"
           "  7    network or protocol error talking to the CA\n"
           "  8    file-system or key error\n"
+          "  9    the deploy hook failed (the new certificate is in place)\n"
+          "  10   renew: at least one certificate could not be renewed (see its summary line)\n"
           "  130  interrupted (SIGINT or SIGTERM); records were cleaned up\n",
           f);
 }
@@ -289,14 +312,25 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         case O_AGREE_TOS: cli->agree_tos = true; break;
         case O_STATE_DIR: rc = set(&cli->state_dir, optarg); break;
         case O_CERT_NAME:
-            if (!*optarg || strchr(optarg, '/') || strcmp(optarg, ".") == 0 || strcmp(optarg, "..") == 0 ||
-                strlen(optarg) > 255) {
+            if (!ad_cert_name_ok(optarg)) {
                 ad_err("--cert-name %s: must be a plain file name (no '/')", optarg);
                 rc = AD_ERR_USAGE;
+            } else if (cli->ncert_names >= 10000) {
+                ad_err("--cert-name: too many");
+                rc = AD_ERR_USAGE;
             } else {
-                rc = set(&cli->cert_name, optarg);
+                rc = push(&cli->cert_names, &cli->ncert_names, optarg);
             }
             break;
+        case O_DEPLOY_HOOK:
+            ad_strv_free(cli->deploy_hook, cli->ndeploy_hook);
+            cli->deploy_hook = NULL;
+            cli->ndeploy_hook = 0;
+            if ((rc = ad_deploy_split(optarg, &cli->deploy_hook, &cli->ndeploy_hook)) == AD_ERR_USAGE)
+                ad_err("--deploy-hook: give a command (a program and its arguments, no shell)");
+            break;
+        case O_FORCE: cli->force = true; break;
+        case O_JSON: cli->json = true; break;
         case O_KEY_TYPE:
             if ((cli->key_type = ad_key_type_parse(optarg)) < 0) {
                 ad_err("--key-type %s: use ec256, ec384, rsa2048, rsa3072 or rsa4096", optarg);
@@ -304,6 +338,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
             }
             break;
         case O_ACCOUNT_KEY_TYPE:
+            cli->account_key_type_given = true;
             if ((cli->account_key_type = ad_key_type_parse(optarg)) < 0) {
                 ad_err("--account-key-type %s: use ec256, ec384, rsa2048, rsa3072 or rsa4096", optarg);
                 rc = AD_ERR_USAGE;
@@ -342,7 +377,10 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
             rc = push(&cli->resolvers, &cli->nresolvers, optarg);
             break;
         }
-        case O_PROP_TIMEOUT: rc = parse_uint("--propagation-timeout", optarg, 86400, &cli->propagation_timeout); break;
+        case O_PROP_TIMEOUT:
+            cli->propagation_given = true;
+            rc = parse_uint("--propagation-timeout", optarg, 86400, &cli->propagation_timeout);
+            break;
         case O_SKIP_PROP: cli->skip_propagation = true; break;
         case O_HTTP_TIMEOUT:
             rc = parse_uint("--http-timeout", optarg, 86400, &cli->http_timeout);
@@ -373,8 +411,14 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         cli->verbosity = 3;
     const char *command = "issue";
     if (optind < argc) {
-        if (strcmp(argv[optind], "issue") != 0 && strcmp(argv[optind], "directory") != 0) {
-            ad_err("unknown command '%s': the commands are 'issue' (the default) and 'directory'", argv[optind]);
+        static const char *const commands[] = {"issue", "renew", "certificates", "directory"};
+        bool known = false;
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+            known = known || strcmp(argv[optind], commands[i]) == 0;
+        if (!known) {
+            ad_err("unknown command '%s': the commands are 'issue' (the default), 'renew', 'certificates' and "
+                   "'directory'",
+                   argv[optind]);
             return AD_ERR_USAGE;
         }
         command = argv[optind];
@@ -385,10 +429,33 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
     }
     if ((rc = set(&cli->command, command)) != AD_OK)
         return rc;
+    cli->server_given = cli->server || cli->staging;
     if (cli->help || cli->version)
         return AD_OK;
     if (strcmp(command, "directory") == 0)
         return server_url(cli);
+    if (strcmp(command, "renew") == 0 || strcmp(command, "certificates") == 0) {
+        const char *what = cli->ndomains ? "-d" : cli->provider ? "--provider" : cli->npopts ? "--provider-opt" : NULL;
+        if (what) {
+            ad_err("%s: %s takes the domains, the provider and its options from each certificate's saved settings; "
+                   "to change them, run acme-dns issue again for that certificate",
+                   what, command);
+            return AD_ERR_USAGE;
+        }
+        if (strcmp(command, "certificates") == 0 && (cli->force || cli->ndeploy_hook)) {
+            ad_err("--force and --deploy-hook go with renew, not certificates");
+            return AD_ERR_USAGE;
+        }
+        return cli->server_given ? server_url(cli) : AD_OK;
+    }
+    if (cli->force || cli->json) {
+        ad_err("%s goes with renew%s", cli->force ? "--force" : "--json", cli->force ? "" : " and certificates");
+        return AD_ERR_USAGE;
+    }
+    if (cli->ncert_names > 1) {
+        ad_err("--cert-name: issue makes one certificate, give one name");
+        return AD_ERR_USAGE;
+    }
     if (!cli->provider) {
         ad_err("no DNS provider: add --provider NAME (hook, rfc2136, cloudflare)");
         return AD_ERR_USAGE;
@@ -399,33 +466,34 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
     }
     if ((rc = server_url(cli)) != AD_OK)
         return rc;
-    if (!cli->cert_name && !(cli->cert_name = ad_cert_name_for(cli->domains[0])))
+    if (!(cli->cert_name = cli->ncert_names ? strdup(cli->cert_names[0]) : ad_cert_name_for(cli->domains[0])))
         return AD_ERR_NOMEM;
     return AD_OK;
+}
+
+bool ad_cert_name_ok(const char *s)
+{
+    return *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 && strlen(s) <= 255;
 }
 
 void ad_cli_clear(struct ad_cli *cli)
 {
     free(cli->command);
     free(cli->provider);
-    for (size_t i = 0; i < cli->ndomains; i++)
-        free(cli->domains[i]);
-    free(cli->domains);
+    ad_strv_free(cli->domains, cli->ndomains);
     free(cli->server);
     free(cli->ca_bundle);
     free(cli->email);
     free(cli->state_dir);
     free(cli->cert_name);
+    ad_strv_free(cli->cert_names, cli->ncert_names);
+    ad_strv_free(cli->deploy_hook, cli->ndeploy_hook);
     for (size_t i = 0; i < cli->npopts; i++) {
         free((char *)cli->popts[i].name);
         free((char *)cli->popts[i].value);
     }
     free(cli->popts);
-    for (size_t i = 0; i < cli->nplugin_dirs; i++)
-        free(cli->plugin_dirs[i]);
-    free(cli->plugin_dirs);
-    for (size_t i = 0; i < cli->nresolvers; i++)
-        free(cli->resolvers[i]);
-    free(cli->resolvers);
+    ad_strv_free(cli->plugin_dirs, cli->nplugin_dirs);
+    ad_strv_free(cli->resolvers, cli->nresolvers);
     memset(cli, 0, sizeof *cli);
 }

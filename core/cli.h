@@ -13,11 +13,20 @@
 #define AD_LE_STAGING "https://acme-staging-v02.api.letsencrypt.org/directory"
 
 struct ad_cli {
-    char *command;                 /* "issue" */
+    char *command;                 /* "issue", "renew", "certificates" or "directory" */
     char *provider;
     char **domains;                /* normalised, lower case */
     size_t ndomains;
-    char *server, *ca_bundle, *email, *state_dir, *cert_name;
+    char *server, *ca_bundle, *email, *state_dir;
+    char *cert_name;               /* issue: the folder name (default from the first domain) */
+    char **cert_names;             /* renew, certificates: --cert-name as given (repeatable) */
+    size_t ncert_names;
+    char **deploy_hook;            /* --deploy-hook split at blanks: argv, no shell */
+    size_t ndeploy_hook;
+    bool force, json;              /* renew --force; renew and certificates --json */
+    bool server_given;             /* --server or --staging was given */
+    bool propagation_given;        /* --propagation-timeout was given */
+    bool account_key_type_given;
     bool agree_tos, staging;
     int key_type;                  /* enum ad_key_type */
     int account_key_type;          /* enum ad_key_type, for a new account key */
@@ -45,6 +54,8 @@ void ad_cli_usage(FILE *f);
  * normalise it (lower case, no trailing dot).  *OUT: caller frees.  On
  * error returns AD_ERR_USAGE and sets *WHY to a static reason. */
 ad_status ad_domain_check(const char *in, char **out, const char **why);
+/* A --cert-name: a plain file name (no '/', not "." or "..", 1..255 bytes). */
+bool ad_cert_name_ok(const char *s);
 /* File-system-safe certificate name for a domain ("*.a.b" → "_.a.b").  Caller frees. */
 char *ad_cert_name_for(const char *domain);
 

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,9 +145,10 @@ ad_status ad_provider_load(const char *name, const char *const *dirs, size_t ndi
                p->path, AD_PLUGIN_ABI_MAJOR_OF(p->plugin->abi_version), AD_PLUGIN_ABI_MAJOR);
         goto out;
     }
-    if (p->plugin->struct_size < sizeof(struct ad_plugin)) {
+    /* ABI 1.0 descriptors end before the env table (1.1). */
+    if (p->plugin->struct_size < offsetof(struct ad_plugin, env)) {
         ad_err("plugin %s has a descriptor of %zu bytes, smaller than the %zu this acme-dns needs: rebuild it",
-               p->path, p->plugin->struct_size, sizeof(struct ad_plugin));
+               p->path, p->plugin->struct_size, offsetof(struct ad_plugin, env));
         goto out;
     }
     if (!p->plugin->name || !p->plugin->init || !p->plugin->present || !p->plugin->cleanup || !p->plugin->options) {
@@ -184,6 +186,14 @@ void ad_provider_free(struct ad_provider *p)
 const struct ad_plugin *ad_provider_plugin(const struct ad_provider *p)
 {
     return p->plugin;
+}
+
+const struct ad_plugin_env *ad_provider_env(const struct ad_provider *p)
+{
+    const struct ad_plugin *pl = p->plugin;
+    if (pl->struct_size < offsetof(struct ad_plugin, env) + sizeof pl->env)
+        return NULL;
+    return pl->env;
 }
 
 static const struct ad_plugin_option *find_opt(const struct ad_plugin *pl, const char *name)

@@ -14,6 +14,9 @@ struct ad_provider;
 ad_status ad_provider_load(const char *name, const char *const *dirs, size_t ndirs, struct ad_provider **out);
 void ad_provider_free(struct ad_provider *p);
 const struct ad_plugin *ad_provider_plugin(const struct ad_provider *p);
+/* The plugin's table of environment variables (ABI 1.1), ending with
+ * option == NULL, or NULL for a plugin that declares none.  Borrowed. */
+const struct ad_plugin_env *ad_provider_env(const struct ad_provider *p);
 /* Check OPTS against the schema (unknown, missing required, duplicates),
  * register secret values for redaction, then call init. */
 ad_status ad_provider_init(struct ad_provider *p, const struct ad_option_value *opts, size_t nopts,

@@ -1,8 +1,9 @@
+#define _GNU_SOURCE /* syncfs */
 #include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,6 @@
 
 #include "log.h"
 #include "util.h"
-
-#define AD_JOURNAL_MAX (8u << 20)
 
 ad_status ad_store_mkdirs(const char *path, unsigned mode)
 {
@@ -40,9 +39,9 @@ out:
     return rc;
 }
 
-/* Write DATA to a new temporary file beside PATH with MODE and fsync it.
- * *TMP (owned) names it. */
-static ad_status write_temp(const char *path, const void *data, size_t len, unsigned mode, char **tmp)
+/* Write DATA to a new temporary file beside PATH with MODE, and fsync it
+ * when SYNC.  *TMP (owned) names it. */
+static ad_status write_temp(const char *path, const void *data, size_t len, unsigned mode, bool sync, char **tmp)
 {
     const char *p = data;
     int fd;
@@ -65,7 +64,7 @@ static ad_status write_temp(const char *path, const void *data, size_t len, unsi
         p += w;
         len -= (size_t)w;
     }
-    if (fsync(fd) != 0)
+    if (sync && fsync(fd) != 0)
         goto fail;
     if (close(fd) != 0) {
         fd = -1;
@@ -82,47 +81,109 @@ fail:
     return AD_ERR_IO;
 }
 
-ad_status ad_store_write_files(const char *dir, const struct ad_store_file *files, size_t n)
+/* Flush the file system of every folder of SETS[i] with OK[i] (syncfs, once
+ * per file system).  A folder whose flush failed turns OK[i] false. */
+static void sync_dirs(const struct ad_store_set *sets, size_t n, bool *ok)
 {
-    ad_status rc = AD_ERR_NOMEM;
-    char **tmp = calloc(n ? n : 1, sizeof *tmp), **path = calloc(n ? n : 1, sizeof *path);
-    size_t i;
-    int dfd;
-    if (!tmp || !path)
-        goto out;
-    for (i = 0; i < n; i++)
-        if (!(path[i] = ad_asprintf("%s/%s", dir, files[i].name)))
-            goto out;
-    /* Every file complete on disk before any of them takes its name, so that
-     * the set is replaced in one short burst of renames. */
-    for (i = 0; i < n; i++)
-        if ((rc = write_temp(path[i], files[i].data, files[i].len, files[i].mode, &tmp[i])) != AD_OK)
-            goto out;
-    for (i = 0; i < n; i++) {
-        if (rename(tmp[i], path[i]) != 0) {
-            ad_err("cannot write %s: %s", path[i], strerror(errno));
-            rc = AD_ERR_IO;
-            goto out;
+    dev_t *done = calloc(n ? n : 1, sizeof *done);
+    size_t nd = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        bool seen = false;
+        int fd;
+        if (!ok[i])
+            continue;
+        if ((fd = open(sets[i].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+            ad_err("cannot open the folder %s: %s", sets[i].dir, strerror(errno));
+            ok[i] = false;
+        } else {
+            for (size_t k = 0; done && k < nd && !seen; k++)
+                seen = done[k] == st.st_dev;
+            if (!seen && syncfs(fd) != 0) {
+                ad_err("cannot flush the file system of %s: %s", sets[i].dir, strerror(errno));
+                ok[i] = false;
+            } else if (!seen && done) {
+                done[nd++] = st.st_dev;
+            }
         }
-        free(tmp[i]);
-        tmp[i] = NULL;
+        if (fd >= 0)
+            close(fd);
     }
-    if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-        fsync(dfd);
-        close(dfd);
+    free(done);
+}
+
+ad_status ad_store_write_sets(const struct ad_store_set *sets, size_t n, ad_status *rcs)
+{
+    size_t total = 0, at = 0;
+    for (size_t i = 0; i < n; i++)
+        total += sets[i].n;
+    char **tmp = calloc(total ? total : 1, sizeof *tmp), **path = calloc(total ? total : 1, sizeof *path);
+    bool *ok = calloc(n ? n : 1, sizeof *ok), one = n == 1;
+    ad_status rc = AD_ERR_NOMEM;
+    if (!tmp || !path || !ok)
+        goto out;
+    /* Every file complete on disk before any of them takes its name, so that
+     * a set is replaced in one short burst of renames.  One set: each file
+     * is flushed; many: the file system once for all of them. */
+    for (size_t i = 0; i < n; i++) {
+        rcs[i] = AD_OK;
+        for (size_t k = 0; k < sets[i].n; k++)
+            if (!(path[at + k] = ad_asprintf("%s/%s", sets[i].dir, sets[i].files[k].name)))
+                goto out;
+        for (size_t k = 0; k < sets[i].n && rcs[i] == AD_OK; k++)
+            rcs[i] = write_temp(path[at + k], sets[i].files[k].data, sets[i].files[k].len, sets[i].files[k].mode, one,
+                                &tmp[at + k]);
+        if (rcs[i] == AD_ERR_NOMEM)
+            goto out;
+        ok[i] = rcs[i] == AD_OK;
+        at += sets[i].n;
+    }
+    if (!one)
+        sync_dirs(sets, n, ok);
+    at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ok[i] && rcs[i] == AD_OK)
+            rcs[i] = AD_ERR_IO;
+        for (size_t k = 0; k < sets[i].n && ok[i]; k++) {
+            if (rename(tmp[at + k], path[at + k]) != 0) {
+                ad_err("cannot write %s: %s", path[at + k], strerror(errno));
+                rcs[i] = AD_ERR_IO;
+                break;
+            }
+            free(tmp[at + k]);
+            tmp[at + k] = NULL;
+        }
+        at += sets[i].n;
+    }
+    if (one) {
+        int dfd = open(sets[0].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    } else {
+        sync_dirs(sets, n, ok); /* the renames */
     }
     rc = AD_OK;
 out:
-    for (i = 0; tmp && path && i < n; i++) {
-        if (tmp[i]) {
-            unlink(tmp[i]);
-            free(tmp[i]);
+    for (size_t j = 0; tmp && path && j < total; j++) {
+        if (tmp[j]) {
+            unlink(tmp[j]);
+            free(tmp[j]);
         }
-        free(path[i]);
+        free(path[j]);
     }
     free(tmp);
     free(path);
+    free(ok);
     return rc;
+}
+
+ad_status ad_store_write_files(const char *dir, const struct ad_store_file *files, size_t n)
+{
+    const struct ad_store_set set = {dir, files, n};
+    ad_status one = AD_ERR_INTERNAL, rc = ad_store_write_sets(&set, 1, &one);
+    return rc != AD_OK ? rc : one;
 }
 
 ad_status ad_store_write(const char *path, const void *data, size_t len, unsigned mode)
@@ -199,145 +260,4 @@ void ad_store_unlock(int fd)
 {
     if (fd >= 0)
         close(fd);
-}
-
-static char *journal_path(const char *dir)
-{
-    return ad_asprintf("%s/journal.json", dir);
-}
-
-ad_status ad_journal_save(const char *dir, const char *provider, struct ad_record *const *recs, size_t n)
-{
-    ad_status rc = AD_ERR_NOMEM;
-    char *path = journal_path(dir);
-    json_object *root = json_object_new_object(), *arr = json_object_new_array();
-    if (!path || !root || !arr)
-        goto out;
-    json_object_object_add(root, "provider", json_object_new_string(provider));
-    for (size_t i = 0; i < n; i++) {
-        json_object *r = json_object_new_object();
-        if (!r)
-            goto out;
-        json_object_object_add(r, "domain", json_object_new_string(recs[i]->domain));
-        json_object_object_add(r, "name", json_object_new_string(recs[i]->name));
-        if (recs[i]->zone)
-            json_object_object_add(r, "zone", json_object_new_string(recs[i]->zone));
-        json_object_object_add(r, "value", json_object_new_string(recs[i]->value));
-        json_object_object_add(r, "ttl", json_object_new_int64(recs[i]->ttl));
-        json_object_object_add(r, "data", json_object_new_string(recs[i]->data));
-        json_object_array_add(arr, r);
-    }
-    json_object_object_add(root, "records", arr);
-    arr = NULL;
-    const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-    rc = ad_store_write(path, s, strlen(s), 0600);
-out:
-    json_object_put(root);
-    json_object_put(arr);
-    free(path);
-    return rc;
-}
-
-static char *jdup(json_object *o, const char *k)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    const char *s = json_object_get_string(v);
-    return strlen(s) < 1024 ? strdup(s) : NULL;
-}
-
-void ad_journal_free(char *provider, struct ad_record **recs, size_t n)
-{
-    free(provider);
-    for (size_t i = 0; i < n; i++) {
-        if (!recs[i])
-            continue;
-        free((char *)recs[i]->domain);
-        free((char *)recs[i]->name);
-        free((char *)recs[i]->zone);
-        free((char *)recs[i]->value);
-        free(recs[i]);
-    }
-    free(recs);
-}
-
-ad_status ad_journal_load(const char *dir, char **provider, struct ad_record ***recs, size_t *n)
-{
-    ad_status rc;
-    char *path = journal_path(dir), *data = NULL;
-    size_t len, cnt = 0;
-    json_object *root = NULL, *arr;
-    struct ad_record **rs = NULL;
-    *provider = NULL;
-    *recs = NULL;
-    *n = 0;
-    if (!path)
-        return AD_ERR_NOMEM;
-    if ((rc = ad_store_read(path, AD_JOURNAL_MAX, &data, &len)) != AD_OK) {
-        rc = errno == ENOENT ? AD_OK : AD_ERR_IO;
-        goto out;
-    }
-    rc = AD_ERR_CONFIG;
-    root = json_tokener_parse(data);
-    char *prov = root ? jdup(root, "provider") : NULL;
-    if (!prov || !json_object_object_get_ex(root, "records", &arr) || !json_object_is_type(arr, json_type_array)) {
-        free(prov);
-        ad_err("the journal %s is damaged: remove it, and remove any _acme-challenge TXT records by hand", path);
-        goto out;
-    }
-    size_t total = json_object_array_length(arr);
-    if (total > 10000 || !(rs = calloc(total ? total : 1, sizeof *rs))) {
-        free(prov);
-        goto out;
-    }
-    for (size_t i = 0; i < total; i++) {
-        json_object *r = json_object_array_get_idx(arr, i), *ttl;
-        struct ad_record *rec = calloc(1, sizeof *rec);
-        if (!rec)
-            break;
-        rs[cnt++] = rec;
-        rec->domain = jdup(r, "domain");
-        rec->name = jdup(r, "name");
-        rec->zone = jdup(r, "zone");
-        rec->value = jdup(r, "value");
-        rec->ttl = json_object_object_get_ex(r, "ttl", &ttl) ? (uint32_t)json_object_get_int64(ttl) : 60;
-        char *d = jdup(r, "data");
-        if (d) {
-            snprintf(rec->data, sizeof rec->data, "%s", d);
-            free(d);
-        }
-        if (!rec->domain || !rec->name || !rec->value) {
-            ad_journal_free(prov, rs, cnt);
-            rs = NULL;
-            ad_err("the journal %s is damaged: remove it, and remove any _acme-challenge TXT records by hand",
-                   path);
-            goto out;
-        }
-    }
-    *provider = prov;
-    *recs = rs;
-    *n = cnt;
-    rs = NULL;
-    rc = AD_OK;
-out:
-    free(rs);
-    json_object_put(root);
-    free(data);
-    free(path);
-    return rc;
-}
-
-ad_status ad_journal_clear(const char *dir)
-{
-    char *path = journal_path(dir);
-    if (!path)
-        return AD_ERR_NOMEM;
-    if (unlink(path) != 0 && errno != ENOENT) {
-        ad_err("cannot remove %s: %s", path, strerror(errno));
-        free(path);
-        return AD_ERR_IO;
-    }
-    free(path);
-    return AD_OK;
 }

@@ -1,4 +1,4 @@
-/* The state directory: atomic files, the lock, the journal of presented records. */
+/* The state directory: atomic files and the lock (journals: journal.h). */
 #ifndef AD_STORE_H
 #define AD_STORE_H
 
@@ -22,6 +22,19 @@ struct ad_store_file {
  * file; all are written and fsync'ed before the first is renamed, and the
  * folder is fsync'ed once at the end. */
 ad_status ad_store_write_files(const char *dir, const struct ad_store_file *files, size_t n);
+/* The files of one folder, for ad_store_write_sets. */
+struct ad_store_set {
+    const char *dir;
+    const struct ad_store_file *files;
+    size_t n;
+};
+/* Write several folders' files at once, each set as ad_store_write_files
+ * writes one, but with the file system flushed once for all of them
+ * (syncfs) instead of once per file: every file is on disk before any
+ * takes its name, and the renames are on disk before this returns.
+ * RCS[i] is each set's outcome; the return value is AD_OK unless out of
+ * memory. */
+ad_status ad_store_write_sets(const struct ad_store_set *sets, size_t n, ad_status *rcs);
 /* Read a whole file of at most MAX bytes.  AD_ERR_IO with errno ENOENT
  * kept when missing.  Caller frees *DATA (NUL-terminated). */
 ad_status ad_store_read(const char *path, size_t max, char **data, size_t *len);
@@ -29,13 +42,5 @@ ad_status ad_store_read(const char *path, size_t max, char **data, size_t *len);
  * it.  *FD is closed with ad_store_unlock. */
 ad_status ad_store_lock(const char *dir, int *fd);
 void ad_store_unlock(int fd);
-
-/* Journal: the records handed to a provider and not yet cleaned up. */
-ad_status ad_journal_save(const char *dir, const char *provider, struct ad_record *const *recs, size_t n);
-/* Records of the journal in DIR (none: *N = 0).  *PROVIDER and *RECS are
- * freed with ad_journal_free. */
-ad_status ad_journal_load(const char *dir, char **provider, struct ad_record ***recs, size_t *n);
-void ad_journal_free(char *provider, struct ad_record **recs, size_t n);
-ad_status ad_journal_clear(const char *dir);
 
 #endif

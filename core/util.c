@@ -88,6 +88,23 @@ char *ad_asprintf(const char *fmt, ...)
     return p;
 }
 
+ad_status ad_why(char *why, size_t whysize, ad_status rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (why && whysize)
+        vsnprintf(why, whysize, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void ad_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 void ad_lower(char *s)
 {
     for (; *s; s++)

@@ -22,6 +22,12 @@ bool ad_sleep_ms(uint64_t ms);
 char *ad_strndup(const char *s, size_t n);
 /* printf into a new string; caller frees. NULL on failure. */
 char *ad_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Write a reason into WHY (WHYSIZE bytes; either may be 0/NULL) and return
+ * RC: the trust-boundary parsers' way of saying what is wrong. */
+#include "acme-dns/status.h"
+ad_status ad_why(char *why, size_t whysize, ad_status rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Free V[0..N) and V (NULL-safe). */
+void ad_strv_free(char **v, size_t n);
 /* Lower-case ASCII in place. */
 void ad_lower(char *s);
 

@@ -36,6 +36,11 @@
  *    crash), with only the record data the core kept in its journal.
  *  - All callbacks are called from one thread.  Strings passed in are
  *    borrowed for the duration of the call only.
+ *  - A plugin that reads environment variables in place of options lists
+ *    them (AD_PLUGIN_DECLARE_ENV, ABI 1.1), so that `renew` can name a
+ *    variable that is missing; the core saves their names, never values.
+ *  - One process may start a plugin several times (one state per set of
+ *    options, for certificates renewed together): keep no global state.
  */
 #ifndef ACME_DNS_PLUGIN_H
 #define ACME_DNS_PLUGIN_H
@@ -51,7 +56,7 @@ extern "C" {
 #endif
 
 #define AD_PLUGIN_ABI_MAJOR 1u
-#define AD_PLUGIN_ABI_MINOR 0u
+#define AD_PLUGIN_ABI_MINOR 1u
 #define AD_PLUGIN_ABI_VERSION ((AD_PLUGIN_ABI_MAJOR << 16) | AD_PLUGIN_ABI_MINOR)
 #define AD_PLUGIN_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 
@@ -109,6 +114,17 @@ struct ad_record {
     char data[AD_RECORD_DATA_MAX];
 };
 
+/* Since ABI 1.1: an environment variable that a plugin reads in place of an
+ * option the user did not give.  The core never reads the value: when a
+ * certificate is issued it saves, for each variable that is set, its name
+ * beside the certificate (never the value), so that a later renewal can say
+ * which variable is missing.  Several entries may name the same option (in
+ * the order the plugin tries them). */
+struct ad_plugin_env {
+    const char *option;   /* an option of the schema */
+    const char *variable; /* environment variable read when that option is not given */
+};
+
 /* Services of the host, passed to init().  Valid until fini() returns. */
 struct ad_host {
     uint32_t abi_version;  /* AD_PLUGIN_ABI_VERSION of the core */
@@ -151,12 +167,21 @@ struct ad_plugin {
     ad_status (*cleanup)(void *state, struct ad_record *const *records, size_t count);
     /* Free the state (NULL-safe). */
     void (*fini)(void *state);
+
+    /* Since ABI 1.1 (the core checks struct_size before reading it):
+     * environment variables read in place of options, ending with
+     * option == NULL; NULL when the plugin reads none. */
+    const struct ad_plugin_env *env;
 };
 
 #define AD_PLUGIN_DECLARE(ident, desc, opts, init_fn, present_fn, cleanup_fn, fini_fn) \
-    AD_EXPORT const struct ad_plugin acme_dns_provider = {                             \
-        AD_PLUGIN_ABI_VERSION, sizeof(struct ad_plugin), #ident, desc, opts,            \
-        init_fn, present_fn, cleanup_fn, fini_fn}
+    AD_PLUGIN_DECLARE_ENV(ident, desc, opts, NULL, init_fn, present_fn, cleanup_fn, fini_fn)
+
+/* The same, with a table of environment variables (struct ad_plugin_env). */
+#define AD_PLUGIN_DECLARE_ENV(ident, desc, opts, env_vars, init_fn, present_fn, cleanup_fn, fini_fn) \
+    AD_EXPORT const struct ad_plugin acme_dns_provider = {                                          \
+        AD_PLUGIN_ABI_VERSION, sizeof(struct ad_plugin), #ident, desc, opts,                         \
+        init_fn, present_fn, cleanup_fn, fini_fn, env_vars}
 
 /* Value of option NAME among the user's options, or NULL. */
 static inline const char *ad_option_get(const struct ad_option_value *opts, size_t nopts,

@@ -852,5 +852,14 @@ out:
     return rc;
 }
 
-AD_PLUGIN_DECLARE(cloudflare, "Cloudflare DNS (API v4) with an API token", cf_options, cf_init,
-                  cf_present, cf_cleanup, cf_fini);
+/* The variables cf_init reads when no credential option is given. */
+static const struct ad_plugin_env cf_env[] = {
+    {"api-token", "CLOUDFLARE_DNS_API_TOKEN"},
+    {"api-token", "CF_DNS_API_TOKEN"},
+    {"email", "CLOUDFLARE_EMAIL"},
+    {"api-key", "CLOUDFLARE_API_KEY"},
+    {NULL, NULL},
+};
+
+AD_PLUGIN_DECLARE_ENV(cloudflare, "Cloudflare DNS (API v4) with an API token", cf_options, cf_env, cf_init,
+                      cf_present, cf_cleanup, cf_fini);

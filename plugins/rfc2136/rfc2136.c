@@ -675,6 +675,15 @@ static const struct ad_plugin_option ad_rfc2136_options[] = {
     { NULL, NULL, 0 },
 };
 
-AD_PLUGIN_DECLARE(rfc2136, "DNS UPDATE (RFC 2136) with TSIG, for BIND, Knot and PowerDNS",
-                  ad_rfc2136_options, ad_rfc2136_init, ad_rfc2136_present, ad_rfc2136_cleanup,
-                  ad_rfc2136_fini);
+/* The variables ad_setup_key reads when the option is not given. */
+static const struct ad_plugin_env ad_rfc2136_env[] = {
+    { "tsig-keyfile", AD_RFC2136_ENV_PREFIX "TSIG_KEYFILE" },
+    { "tsig-secret", AD_RFC2136_ENV_PREFIX "TSIG_SECRET" },
+    { "tsig-name", AD_RFC2136_ENV_PREFIX "TSIG_NAME" },
+    { "tsig-algorithm", AD_RFC2136_ENV_PREFIX "TSIG_ALGORITHM" },
+    { NULL, NULL },
+};
+
+AD_PLUGIN_DECLARE_ENV(rfc2136, "DNS UPDATE (RFC 2136) with TSIG, for BIND, Knot and PowerDNS",
+                      ad_rfc2136_options, ad_rfc2136_env, ad_rfc2136_init, ad_rfc2136_present,
+                      ad_rfc2136_cleanup, ad_rfc2136_fini);

@@ -10,6 +10,11 @@
 #   L  the same; the CA validates against the secondary, which lags behind the
 #      primary by BIND's notify-delay when changes come close together
 #   B  100 names, n0 ... n99.example.test, in one order (CA reads the primary)
+#   R  renewal: 100 certificates (rK.example.test + www.rK.example.test, one zone, a
+#      primary without secondary) issued first, untimed; then timed: renewing r0 alone,
+#      and renewing all 100 in one go (acme-dns renew, certbot renew; lego renew once
+#      per certificate), each tool in its own state; HTTPS connections to the CA counted
+#      with tcpdump (SYNs to Pebble's port)
 #
 # Configurations (peers/NAME.sh; --tools picks, in this order by default):
 #   acme-dns     acme-dns, provider rfc2136
@@ -19,7 +24,9 @@
 #   uacme        uacme + its stock /usr/share/uacme/nsupdate.sh
 #   lego         lego with its defaults (sleeps 60 s between authorizations)
 #   certbot      certbot with its defaults (sleeps 60 s before validation)
-# --quick leaves out the last two.  Scenario B runs only the configurations in
+# --quick leaves out the last two.  Scenario R runs --r-tools (default: acme-dns
+# certbot-0 lego-1s), --r-runs times (default 1), with --r-certs certificates
+# (default 100).  Scenario B runs only the configurations in
 # --b-tools (default: acme-dns certbot-0): the others solve 100 authorizations one
 # at a time, each waiting for the secondary, which takes 10 minutes and more.
 #
@@ -48,11 +55,12 @@
 #
 # Usage (as root: port 53, private mount namespaces):
 #   tests/bench/bench.sh [--quick] [--runs N] [--slow-runs N] [--tools LIST]
-#       [--b-tools LIST] [--scenarios LIST] [--results DIR] [--work DIR]
+#       [--b-tools LIST] [--r-tools LIST] [--r-certs N] [--r-runs N]
+#       [--scenarios LIST] [--results DIR] [--work DIR]
 #       [--bed-id ID] [--notify-delay S] [--timeout S] [--no-install] [--no-chart]
 #   LIST: comma- or space-separated.  --runs: runs per configuration (default 3);
 #   --slow-runs: runs of the two 60 s configurations (default: --runs).
-#   Beds use 127.0.ID.x and 127.0.ID+1.x (default ID 110).  The acme-dns binary is
+#   Beds use 127.0.ID.x, 127.0.ID+1.x (L) and 127.0.ID+2.x (R) (default ID 110).  The acme-dns binary is
 #   $ACME_DNS when set, else the checkout is built into the work directory.
 set -euo pipefail
 
@@ -60,7 +68,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 export ACME_DNS_SRC=$SRC
 
-RUNS=3 SLOW_RUNS="" QUICK=0 TOOLS="" B_TOOLS="acme-dns certbot-0" SCENARIOS="A L B"
+RUNS=3 SLOW_RUNS="" QUICK=0 TOOLS="" B_TOOLS="acme-dns certbot-0" SCENARIOS="A L B R"
+R_TOOLS="acme-dns certbot-0 lego-1s" R_CERTS=100 R_RUNS=1
 RESULTS=$HERE/results WORK="" BED_BASE=110 NOTIFY_DELAY=5 TIMEOUT=600 INSTALL=1 CHART=1
 
 die() {
@@ -78,6 +87,9 @@ while [ $# -gt 0 ]; do
     --slow-runs) SLOW_RUNS=${2:?}; shift ;;
     --tools) TOOLS=${2:?}; shift ;;
     --b-tools) B_TOOLS=${2:?}; shift ;;
+    --r-tools) R_TOOLS=${2:?}; shift ;;
+    --r-certs) R_CERTS=${2:?}; shift ;;
+    --r-runs) R_RUNS=${2:?}; shift ;;
     --scenarios) SCENARIOS=${2:?}; shift ;;
     --results) RESULTS=${2:?}; shift ;;
     --work) WORK=${2:?}; shift ;;
@@ -91,12 +103,12 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for v in RUNS NOTIFY_DELAY TIMEOUT BED_BASE; do
+for v in RUNS NOTIFY_DELAY TIMEOUT BED_BASE R_CERTS R_RUNS; do
     case ${!v} in '' | *[!0-9]*) die "--${v,,} wants a whole number (got '${!v}')" ;; esac
 done
 [ "$RUNS" -ge 1 ] || die "--runs must be at least 1"
 SLOW_RUNS=${SLOW_RUNS:-$RUNS}
-TOOLS=${TOOLS//,/ } B_TOOLS=${B_TOOLS//,/ } SCENARIOS=${SCENARIOS//,/ }
+TOOLS=${TOOLS//,/ } B_TOOLS=${B_TOOLS//,/ } R_TOOLS=${R_TOOLS//,/ } SCENARIOS=${SCENARIOS//,/ }
 [ "$(id -u)" = 0 ] || die "needs root (port 53, unshare -m)"
 
 # ---------------------------------------------------------------- configurations
@@ -116,7 +128,13 @@ if [ -z "$TOOLS" ]; then
     [ "$QUICK" = 0 ] || TOOLS="acme-dns certbot-0 lego-1s dehydrated uacme"
 fi
 for t in $TOOLS $B_TOOLS; do [ -n "${CONF[$t]:-}" ] || die "unknown configuration '$t' (known: $ORDER)"; done
-for s in $SCENARIOS; do case $s in A | L | B) ;; *) die "unknown scenario '$s' (A, L, B)" ;; esac; done
+# Scenario R: the configurations that renew, and their scripts.
+declare -A RCONF=([acme-dns]=renew-acme-dns.sh [certbot-0]=renew-certbot.sh [lego-1s]=renew-lego.sh)
+for t in $R_TOOLS; do [ -n "${RCONF[$t]:-}" ] || die "scenario R knows acme-dns, certbot-0 and lego-1s (not '$t')"; done
+for s in $SCENARIOS; do case $s in A | L | B | R) ;; *) die "unknown scenario '$s' (A, L, B, R)" ;; esac; done
+with_r=0
+case " $SCENARIOS " in *" R "*) with_r=1 ;; esac
+[ "$with_r" = 1 ] || R_TOOLS=""
 conf_field() { cut -d'|' -f"$2" <<<"${CONF[$1]}"; }
 
 # ---------------------------------------------------------------- what we need
@@ -125,7 +143,8 @@ need() { command -v "$1" >/dev/null 2>&1 || need_pkgs+=("$2"); }
 [ -x /usr/bin/python3 ] || need_pkgs+=(python3)
 PY=/usr/bin/python3 # the system's, whatever python3 PATH finds first
 [ "$CHART" = 0 ] || need gnuplot gnuplot-nox
-for t in $TOOLS $B_TOOLS; do
+[ "$with_r" = 0 ] || need tcpdump tcpdump
+for t in $TOOLS $B_TOOLS $R_TOOLS; do
     case $t in
     lego*) need lego lego ;;
     certbot*) need certbot certbot
@@ -180,7 +199,7 @@ _bed_knot_conf() {
 
 SETTLE=$((NOTIFY_DELAY + 1))
 TSV=$RESULTS/runs.tsv
-printf 'scenario\tconfig\tlabel\trun\tpassed\twall_s\tcpu_s\trss_kib\tca_requests\tca_orders\tdns_queries\tdns_updates\twrapped_wall_s\twrapped_cpu_s\tnote\n' >"$TSV"
+printf 'scenario\tconfig\tlabel\trun\tpassed\twall_s\tcpu_s\trss_kib\tca_requests\tca_orders\tdns_queries\tdns_updates\twrapped_wall_s\twrapped_cpu_s\tnote\thttps_conns\tcerts\n' >"$TSV"
 
 # ---------------------------------------------------------------- measuring
 
@@ -215,7 +234,7 @@ counters() {
 
 # check_run BED RUN CERT NAME...: prints why the run failed, nothing when it passed.
 check_run() {
-    local d=$1 run=$2 cert=$3 sans n left
+    local d=$1 run=$2 cert=$3 sans n
     shift 3
     if [ ! -s "$cert" ]; then echo "no certificate at ${cert#"$run"/}"; else
         sans=$(openssl x509 -in "$cert" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr ',' '\n' | sed 's/^ *//')
@@ -223,6 +242,12 @@ check_run() {
             grep -qxF "DNS:$n" <<<"$sans" || { echo "certificate does not name $n"; break; }
         done
     fi
+    leftovers
+}
+
+# leftovers: prints why the zone is not clean (and cleans it), nothing when it is.
+leftovers() {
+    local left n
     left=$(dig +noall +answer +time=2 +tries=2 @"$DNS_PRIMARY" example.test AXFR |
         awk '$4 == "TXT" && $1 ~ /^_acme-challenge/ {print $1}' | sort -u)
     if [ -n "$left" ]; then
@@ -288,7 +313,7 @@ one_run() {
     local owall ocpu
     owall=$(awk -v w="$ow" 'BEGIN {printf "%.3f", w}')
     ocpu=$(awk -v u="$ou" -v s="$os" 'BEGIN {printf "%.3f", u + s}')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scen" "$conf" "$(conf_field "$conf" 3)" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\n' "$scen" "$conf" "$(conf_field "$conf" 3)" \
         "$i" "$passed" "$wall" "$cpu" "$rss" "$ca" "$co" "$dq" "$du" "$owall" "$ocpu" "$why" >>"$TSV"
     local tim
     tim=$(grep -m1 '^timings (ms):' "$run/out.log" || true)
@@ -345,8 +370,126 @@ floor() {
     cp "$out/floor.tsv" "$RESULTS/floor.tsv"
 }
 
+# ---------------------------------------------------------------- scenario R
+
+# syn_start OUT: count the TCP connections opened to Pebble's HTTPS port (SYNs) from
+# now until syn_stop OUT, which prints the count.
+syn_start() {
+    rm -f "$1.pcap" "$1.err"
+    tcpdump -i lo -nn -U --immediate-mode -w "$1.pcap" \
+        "dst host $DNS_PRIMARY and dst port 14000 and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn" \
+        2>"$1.err" &
+    echo $! >"$1.pid"
+    local n=0
+    until grep -q 'listening on' "$1.err" 2>/dev/null; do
+        n=$((n + 1))
+        [ "$n" -lt 200 ] || die "tcpdump did not start: $(cat "$1.err")"
+        sleep 0.05
+    done
+}
+syn_stop() {
+    local pid
+    pid=$(cat "$1.pid")
+    kill -INT "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    tcpdump -r "$1.pcap" -nn 2>/dev/null | wc -l
+}
+
+# r_serials RUN CONF: the serial of every certificate of the run, one per line (r0 first).
+r_serials() {
+    local run=$1 conf=$2 cert i
+    cert=$(sed -n 's/^# cert: //p' "$HERE/peers/${RCONF[$conf]}")
+    for i in $(seq 0 $((R_CERTS - 1))); do
+        openssl x509 -in "$run/${cert//\{i\}/$i}" -noout -serial 2>/dev/null || echo "none"
+    done
+}
+
+# r_run CONF I BED RUN MODE: one timed renewal (MODE one: r0 alone, R1; all: every one, R).
+r_run() {
+    local conf=$1 i=$2 d=$3 run=$4 mode=$5 scen before after old new rc why="" wall u s rss ca co dq du conns
+    scen=R
+    [ "$mode" = all ] || scen=R1
+    old=$(r_serials "$run" "$conf")
+    before=$(counters "$d")
+    # All N in one go may take N times one (lego: a run per certificate): the time
+    # limit grows with N.
+    local limit=$TIMEOUT
+    [ "$mode" = one ] || [ $((R_CERTS * 30)) -le "$limit" ] || limit=$((R_CERTS * 30))
+    syn_start "$run/$mode.syn"
+    env BENCH_MEASURE="$MEASURE" BENCH_TIMEOUT="$limit" "$MEASURE" "$run/$mode.outer" $((limit + 60)) \
+        bash "$HERE/peers/${RCONF[$conf]}" "$d" "$run" "$mode" "$R_CERTS" >"$run/$mode.log" 2>&1 ||
+        die "measure failed (see $run/$mode.log)"
+    conns=$(syn_stop "$run/$mode.syn")
+    after=$(counters "$d")
+    new=$(r_serials "$run" "$conf")
+    if [ -s "$run/client.measure" ]; then
+        read -r wall u s rss rc <"$run/client.measure"
+        mv "$run/client.measure" "$run/$mode.measure"
+    else
+        read -r wall u s rss rc <"$run/$mode.outer"
+        why="the client was not started"
+        [ "$rc" != 0 ] || rc=1
+    fi
+    [ "$rc" = 0 ] || why="${why:+$why; }exit $rc"
+    # Renewed: r0 alone has a new serial (one), or every certificate has (all).
+    local changed same
+    changed=$(paste <(echo "$old") <(echo "$new") | awk '$1 != $2 && $2 != "none"' | wc -l)
+    same=$(paste <(echo "$old") <(echo "$new") | awk 'NR > 1 && $1 == $2' | wc -l)
+    if [ "$mode" = one ]; then
+        [ "$(paste <(echo "$old") <(echo "$new") | head -n 1 | awk '{print ($1 != $2 && $2 != "none")}')" = 1 ] &&
+            [ "$changed" = 1 ] || why="${why:+$why; }r0 alone should have been renewed ($changed renewed)"
+    else
+        [ "$changed" = "$R_CERTS" ] || why="${why:+$why; }$changed of $R_CERTS renewed ($same unchanged)"
+    fi
+    local left
+    left=$(leftovers)
+    [ -z "$left" ] || why="${why:+$why; }$(echo "$left" | paste -sd';' -)"
+    read -r ca co dq du < <(awk -v b="$before" -v a="$after" 'BEGIN {split(b, x); split(a, y)
+        print y[1] - x[1], y[6] - x[6], (y[3] - x[3]) + (y[5] - x[5]), y[4] - x[4]}')
+    local passed=1
+    [ -z "$why" ] || passed=0
+    local n=1
+    [ "$mode" = one ] || n=$R_CERTS
+    printf '%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t\t\t%s\t%s\t%s\n' "$scen" "$conf" \
+        "$(conf_field "$conf" 3)" "$i" "$passed" "$wall" "$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')" "$rss" \
+        "$ca" "$co" "$dq" "$du" "$why" "$conns" "$n" >>"$TSV"
+    printf 'bench: %-2s %-11s run %s: %s %8.3f s, CPU %.3f s, %s MiB, %s HTTPS connections, %s CA requests, %s UPDATEs%s\n' \
+        "$scen" "$conf" "$i" "$([ "$passed" = 1 ] && echo pass || echo FAIL)" "$wall" \
+        "$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')" "$(awk -v r="$rss" 'BEGIN {printf "%.1f", r / 1024}')" \
+        "$conns" "$ca" "$du" "${why:+ ($why)}" >&2
+    [ "$passed" = 1 ] || tail -n 5 "$run/$mode.log" | sed 's/^/bench:   | /' >&2
+}
+
+run_renewal() { # BED_ID (in a subshell: bed_up's EXIT trap takes the bed down)
+    local d conf i run
+    export BED_ID=$1 BED_SECONDARY=0 BED_NOTIFY_DELAY=$NOTIFY_DELAY BED_PEBBLE_DNS=primary
+    export PEBBLE_WFE_NONCEREJECT=0 PEBBLE_VA_NOSLEEP=1
+    d=$WORK/bed-R
+    rm -rf "$d"
+    mkdir -p "$d"
+    bed_up "$d" 2>"$WORK/bed-R.log" || die "bed $BED_ID did not come up: see $WORK/bed-R.log"
+    echo "bench: scenario R on bed $BED_ID: $R_CERTS certificates of two names each, renewed one and all" >&2
+    for conf in $R_TOOLS; do
+        for i in $(seq "$R_RUNS"); do
+            run=$WORK/R/$conf.$i
+            rm -rf "$run"
+            mkdir -p "$run"
+            local t0=$SECONDS
+            bash "$HERE/peers/${RCONF[$conf]}" "$d" "$run" setup "$R_CERTS" >"$run/setup.log" 2>&1 ||
+                die "R: $conf could not issue the $R_CERTS certificates to renew (see $run/setup.log)"
+            echo "bench: R  $conf: $R_CERTS certificates issued in $((SECONDS - t0)) s (untimed)" >&2
+            r_run "$conf" "$i" "$d" "$run" one
+            r_run "$conf" "$i" "$d" "$run" all
+        done
+    done
+}
+
 for s in $SCENARIOS; do
-    case $s in A) id=$BED_BASE ;; B) id=$BED_BASE ;; L) id=$((BED_BASE + 1)) ;; esac
+    case $s in A) id=$BED_BASE ;; B) id=$BED_BASE ;; L) id=$((BED_BASE + 1)) ;; R) id=$((BED_BASE + 2)) ;; esac
+    if [ "$s" = R ]; then
+        (run_renewal "$id") || die "scenario R failed to run (not a client failure): see above"
+        continue
+    fi
     (run_scenario "$s" "$id") || die "scenario $s failed to run (not a client failure): see above"
 done
 

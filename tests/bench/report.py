@@ -18,6 +18,7 @@ SCENARIOS = {
     "L": "L: the same, CA validates against the lagging secondary",
     "B": "B: 100 names (n0 ... n99.example.test) in one order",
 }
+RENEWAL = ("R1", "R")  # one certificate renewed alone; all of them in one go
 
 
 def median(xs):
@@ -50,7 +51,8 @@ def load(results):
         g["all_failed"] = not ok
         for col, conv in (("wall_s", float), ("cpu_s", float), ("rss_kib", float), ("ca_requests", float),
                           ("ca_orders", float), ("dns_queries", float), ("dns_updates", float),
-                          ("wrapped_wall_s", float), ("wrapped_cpu_s", float)):
+                          ("wrapped_wall_s", float), ("wrapped_cpu_s", float), ("https_conns", float),
+                          ("certs", float)):
             vals = []
             for r in use:
                 try:
@@ -66,6 +68,8 @@ def table(groups):
     out = ["| scenario | configuration | runs passed | wall s | CPU s | peak RSS MiB | CA HTTP requests | "
            "DNS queries | DNS UPDATEs |", "|---|---|---|---|---|---|---|---|---|"]
     for (scen, conf), g in groups.items():
+        if scen in RENEWAL:
+            continue
         label = "**%s**" % g["label"] if conf == "acme-dns" else g["label"]
         passed = "%d/%d" % (g["ok"], g["n"])
         if g["ok"] < g["n"]:
@@ -75,6 +79,29 @@ def table(groups):
             scen, label, passed, fmt(g["wall_s"], 3 if (g["wall_s"] or 0) < 1 else 2),
             fmt(g["cpu_s"], 3 if (g["cpu_s"] or 0) < 1 else 2),
             fmt(rss, 1), fmt(g["ca_requests"], 0), fmt(g["dns_queries"], 0), fmt(g["dns_updates"], 0)))
+    return out
+
+
+def renewal_table(groups):
+    confs = [c for (s, c) in groups if s == "R"]
+    if not confs:
+        return []
+    out = ["| configuration | runs passed | certificates | one renewed alone: wall s | all in one go: wall s | "
+           "all ÷ one | all: CPU s | all: peak RSS MiB | all: HTTPS connections | all: CA HTTP requests | "
+           "all: DNS UPDATEs |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for c in confs:
+        a, o = groups[("R", c)], groups.get(("R1", c))
+        label = "**%s**" % a["label"] if c == "acme-dns" else a["label"]
+        ok = a["ok"] + (o["ok"] if o else 0)
+        n = a["n"] + (o["n"] if o else 0)
+        passed = "%d/%d%s" % (ok, n, "" if ok == n else " ✗")
+        ratio = a["wall_s"] / o["wall_s"] if o and o["wall_s"] else None
+        rss = a["rss_kib"] / 1024 if a["rss_kib"] is not None else None
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            label, passed, fmt(a["certs"], 0), fmt(o["wall_s"] if o else None, 3),
+            fmt(a["wall_s"], 3 if (a["wall_s"] or 0) < 1 else 2), "%.1f×" % ratio if ratio else "-",
+            fmt(a["cpu_s"], 3 if (a["cpu_s"] or 0) < 1 else 2), fmt(rss, 1), fmt(a["https_conns"], 0),
+            fmt(a["ca_requests"], 0), fmt(a["dns_updates"], 0)))
     return out
 
 
@@ -146,6 +173,18 @@ def targets(groups, results):
             fmt(b["ca_orders"], 0), fmt(b["dns_updates"], 0),
             "met" if b["ca_orders"] == 1 and b["dns_updates"] == 2 else "MISSED")
         out.append(line)
+    r, r1 = groups.get(("R", "acme-dns")), groups.get(("R1", "acme-dns"))
+    if r and r1 and r1["wall_s"]:
+        ratio = r["wall_s"] / r1["wall_s"]
+        peers = [g for (s, c), g in groups.items() if s == "R" and c != "acme-dns" and not g["all_failed"]]
+        line = "- R: %s certificates renewed in %.2f s = %.1f× one certificate's renewal in the same run " \
+               "(%.3f s): target ≤ 3× — %s; %s HTTPS connection(s), %s DNS UPDATE(s)" % (
+                   fmt(r["certs"], 0), r["wall_s"], ratio, r1["wall_s"], "met" if ratio <= 3 else "MISSED",
+                   fmt(r["https_conns"], 0), fmt(r["dns_updates"], 0))
+        if peers:
+            f = min(peers, key=lambda g: g["wall_s"])
+            line += "; the fastest peer (%s) took %.1f s" % (f["label"], f["wall_s"])
+        out.append(line)
     return out
 
 
@@ -153,8 +192,8 @@ def chart(groups, results):
     tmp = tempfile.mkdtemp(prefix="acme-dns-bench-chart.")
     scens = [s for s in "ALB" if any(k[0] == s for k in groups)]
     lo, hi = 0.01, 1.0
-    for g in groups.values():
-        if g["wall_s"]:
+    for (sc, c), g in groups.items():
+        if sc in scens and g["wall_s"]:
             hi = max(hi, g["wall_s"])
             lo = min(lo, g["wall_s"] / 2)
     hi *= 8
@@ -214,7 +253,15 @@ def main():
            "around nothing else): CPU = user + sys of its whole process tree, hooks included; peak RSS = its "
            "largest process; CA HTTP requests from Pebble's log; DNS "
            "queries and UPDATE messages the bed's two name servers received from the client.", ""]
-    md += table(groups) + [""]
+    if any(s not in RENEWAL for (s, c) in groups):
+        md += table(groups) + [""]
+    rt = renewal_table(groups)
+    if rt:
+        md += ["Scenario R, renewal: certificates of two names each (rK.example.test, www.rK.example.test) in one "
+               "zone, issued first (untimed), then renewed regardless of their dates (acme-dns renew --force, "
+               "certbot renew --force-renewal, lego renew --days 3650, once per certificate); one certificate "
+               "alone, then all of them in one go, each tool with its own state on a bed without a secondary. "
+               "HTTPS connections: SYNs to the CA's port (tcpdump).", ""] + rt + [""]
     notes = [(s, g["label"], n) for (s, c), g in groups.items() for n in g["notes"]]
     if notes:
         md += ["Failed runs:", ""] + ["- %s, %s: %s" % n for n in notes] + [""]

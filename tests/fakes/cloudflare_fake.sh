@@ -76,14 +76,7 @@ cf_fake_up() {
 }
 
 cf_fake_down() {
-    local f=${1:?usage: cf_fake_down DIR}/cf/fake.pid pid
-    [ -f "$f" ] || return 0
-    pid=$(cat "$f")
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q cloudflare_api.py; then
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -f "$f"
+    bed_stop "${1:?usage: cf_fake_down DIR}/cf/fake.pid" cloudflare_api.py
 }
 
 cf_ctl() {

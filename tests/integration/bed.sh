@@ -78,6 +78,7 @@
 # Other functions: bed_down DIR, bed_run DIR CMD..., bed_acme DIR ARGS...,
 # bed_acme_expect DIR WANT LOG ARGS...,
 # bed_txt DIR NAME [ADDR], bed_issuer_root DIR, bed_verify_cert DIR CERTDIR NAME...,
+# bed_stop PIDFILE PROGRAM (for fakes a test starts itself),
 # bed_secondary_release DIR, bed_wait_secondary DIR [SECONDS], bed_tmpdir,
 # fail MSG, assert_eq EXPECTED ACTUAL [WHAT], assert_contains FILE STRING,
 # assert_not_contains FILE STRING.
@@ -460,6 +461,8 @@ bed_up() {
     # named listens only on addresses that an interface carries (the 127/8 route
     # alone is not enough), so put ours on lo; bed_down takes away what it added.
     : >"$d/addrs"
+    # (grep reads all of ip's output: with -q it may stop first, and under pipefail
+    # ip's SIGPIPE would turn a match into a miss when lo carries many addresses.)
     for a in "$a1" "$a2" "$a3"; do
         if ! ip -4 -o addr show dev lo | grep -F " $a/" >/dev/null; then
             if ip addr add "$a/32" dev lo 2>"$d/ip.err"; then
@@ -591,6 +594,19 @@ bed_wait_secondary() {
         sleep "$delay"
         case $delay in 0.05) delay=0.1 ;; 0.1) delay=0.2 ;; *) delay=0.5 ;; esac
     done
+}
+
+# bed_stop PIDFILE PROGRAM: stop the process PIDFILE names if its command line has
+# PROGRAM (a recycled PID is left alone), wait for it, remove PIDFILE; idempotent.
+bed_stop() {
+    local f=${1:?usage: bed_stop PIDFILE PROGRAM} pid
+    [ -f "$f" ] || return 0
+    pid=$(cat "$f")
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -F -- "${2:?usage: bed_stop PIDFILE PROGRAM}" >/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -f "$f"
 }
 
 # bed_down DIR: stop exactly the daemons bed_up started (by PID), idempotent.

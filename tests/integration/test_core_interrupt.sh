@@ -23,6 +23,9 @@ HOOK
 chmod 755 "$D/hang.sh"
 export HANG_LOG=$D/calls.log HANG_PIDFILE=$D/hung.pid NSUPDATE_HOOK=$SRC/examples/hooks/nsupdate.sh
 
+# The journals (one per provider as started): STATE/journals/*.json.
+journals() { find "$D/state/journals" -name '*.json' 2>/dev/null; }
+
 acme_pid() { pgrep -f -- "--state-dir $D/state" | head -n 1; }
 wait_hung() {
     for _ in $(seq 200); do [ -s "$HANG_PIDFILE" ] && return; sleep 0.05; done
@@ -45,7 +48,7 @@ assert_contains "$D/int.log" "interrupted"
 assert_eq "" "$(bed_txt "$D" _acme-challenge.example.test)" "TXT left after SIGINT"
 grep -q '^cleanup ' "$HANG_LOG" || fail "cleanup was not called after SIGINT"
 if kill -0 "$(cat "$HANG_PIDFILE")" 2>/dev/null; then fail "the hung hook still runs after SIGINT"; fi
-[ ! -e "$D/state/journal.json" ] || fail "the journal was left after a clean interrupt"
+[ -z "$(journals)" ] || fail "the journal was left after a clean interrupt: $(journals)"
 
 # 2. SIGKILL: the record stays, and so does the journal.
 : >"$HANG_LOG"
@@ -59,14 +62,17 @@ wait "$job" || true
 kill "$(cat "$HANG_PIDFILE")" 2>/dev/null || true
 left=$(bed_txt "$D" _acme-challenge.example.test)
 [ -n "$left" ] || fail "expected the killed run's record to be left in DNS"
-[ -s "$D/state/journal.json" ] || fail "the killed run left no journal"
+j=$(journals)
+[ -n "$j" ] && [ -s "$j" ] || fail "the killed run left no journal"
+grep -qF "\"name\":\"hook\"" "$j" || fail "the journal does not name its provider: $(cat "$j")"
+grep -qF "$D/hang.sh" "$j" || fail "the journal does not keep the provider's options: $(cat "$j")"
 
 # 3. The next run removes it first, then issues; the account is reused, not created.
 bed_acme "$D" --provider hook --provider-opt "script=$NSUPDATE_HOOK" -d example.test -d '*.example.test' \
     >"$D/next.log" 2>&1 || { cat "$D/next.log" >&2; fail "the run after the kill failed"; }
 assert_contains "$D/next.log" "an interrupted run left behind"
 assert_not_contains "$D/next.log" "created account"
-[ ! -e "$D/state/journal.json" ] || fail "journal left after a successful run"
+[ -z "$(journals)" ] || fail "journal left after a successful run: $(journals)"
 assert_eq "" "$(bed_txt "$D" _acme-challenge.example.test)" "TXT left after the recovering run"
 bed_verify_cert "$D" "$D/state/certs/example.test" example.test '*.example.test'
 

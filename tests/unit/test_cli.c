@@ -193,10 +193,66 @@ static void test_domains(void **st)
     check_domain(big, NULL); /* longer than 253 */
 }
 
+static void test_renew_and_certificates(void **st)
+{
+    (void)st;
+    struct ad_cli c;
+    char **a = ARGS("renew", "--cert-name", "a", "--cert-name", "b", "--cert-name", "a", "--force", "--json",
+                    "--deploy-hook", " /usr/bin/systemctl  reload\tnginx ");
+    assert_int_equal(parse(-1, a, &c), AD_OK);
+    assert_string_equal(c.command, "renew");
+    assert_int_equal(c.ncert_names, 3);
+    assert_true(c.force && c.json);
+    assert_false(c.server_given);
+    assert_null(c.server); /* renew: each certificate's own server unless --server */
+    assert_int_equal(c.ndeploy_hook, 3);
+    assert_string_equal(c.deploy_hook[0], "/usr/bin/systemctl");
+    assert_string_equal(c.deploy_hook[2], "nginx");
+    ad_cli_clear(&c);
+    char **b = ARGS("renew", "--staging", "--propagation-timeout", "5");
+    assert_int_equal(parse(-1, b, &c), AD_OK);
+    assert_true(c.server_given && c.propagation_given);
+    assert_string_equal(c.server, AD_LE_STAGING);
+    ad_cli_clear(&c);
+    char **d = ARGS("certificates", "--json");
+    assert_int_equal(parse(-1, d, &c), AD_OK);
+    assert_string_equal(c.command, "certificates");
+    ad_cli_clear(&c);
+    /* What a certificate is comes from its settings, not from renew's command line. */
+    char **e1 = ARGS("renew", "-d", "a.example");
+    assert_int_equal(parse(-1, e1, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **e2 = ARGS("renew", "--provider", "hook");
+    assert_int_equal(parse(-1, e2, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **e3 = ARGS("certificates", "--force");
+    assert_int_equal(parse(-1, e3, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    /* --force and --json do not go with issue; issue takes one --cert-name. */
+    char **e4 = ARGS("-p", "hook", "-d", "a.example", "--force");
+    assert_int_equal(parse(-1, e4, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **e5 = ARGS("-p", "hook", "-d", "a.example", "--cert-name", "x", "--cert-name", "y");
+    assert_int_equal(parse(-1, e5, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **e6 = ARGS("-p", "hook", "-d", "a.example", "--deploy-hook", "   ");
+    assert_int_equal(parse(-1, e6, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **e7 = ARGS("renew", "--cert-name", "../x");
+    assert_int_equal(parse(-1, e7, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+    char **ok = ARGS("-p", "hook", "-d", "a.example", "--cert-name", "mine", "--deploy-hook", "/bin/true");
+    assert_int_equal(parse(-1, ok, &c), AD_OK);
+    assert_string_equal(c.cert_name, "mine");
+    assert_int_equal(c.ndeploy_hook, 1);
+    ad_cli_clear(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_renew_and_certificates),
         cmocka_unit_test(test_command_word_anywhere),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_duplicates_and_limit),

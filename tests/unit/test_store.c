@@ -132,6 +132,34 @@ static void test_missing_folder(void **st)
     assert_int_equal(ad_store_write_files("/nonexistent-acme-dns-test/dir", f, 1), AD_ERR_IO);
 }
 
+/* Several folders at once (one flush for all): each set on its own; a set
+ * that fails leaves its folder as it was and the others written. */
+static void test_sets(void **st)
+{
+    (void)st;
+    char *a = tmpdir(), *b = tmpdir();
+    const struct ad_store_file f[] = {{"cert.pem", "A\n", 2, 0644}, {"privkey.pem", "KA\n", 3, 0600}};
+    const struct ad_store_file g[] = {{"cert.pem", "B\n", 2, 0644}};
+    const struct ad_store_file h[] = {{"cert.pem", "X", 1, 0644}, {"nothere/chain.pem", "Y", 1, 0644}};
+    const struct ad_store_set sets[] = {{a, f, 2}, {"/nonexistent-acme-dns-test/dir", g, 1}, {b, g, 1}, {b, h, 2}};
+    ad_status rcs[4];
+    assert_int_equal(ad_store_write_sets(sets, 4, rcs), AD_OK);
+    assert_int_equal(rcs[0], AD_OK);
+    assert_int_equal(rcs[1], AD_ERR_IO);
+    assert_int_equal(rcs[2], AD_OK);
+    assert_int_equal(rcs[3], AD_ERR_IO);
+    expect_file(a, "cert.pem", "A\n", 0644);
+    expect_file(a, "privkey.pem", "KA\n", 0600);
+    expect_file(b, "cert.pem", "B\n", 0644);
+    assert_int_equal(entries(a), 2);
+    assert_int_equal(entries(b), 1);
+    assert_int_equal(ad_store_write_sets(sets, 0, rcs), AD_OK);
+    rmdir_all(a);
+    rmdir_all(b);
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -139,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_single_write),
         cmocka_unit_test(test_failure_keeps_old_set),
         cmocka_unit_test(test_missing_folder),
+        cmocka_unit_test(test_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,209 @@
+/* Unit tests: settings.json (the trust-boundary parser and its writer) and
+ * the provider identity its journals are named by. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "jws.h"
+#include "settings.h"
+
+static const char good[] =
+    "{\"version\": 1, \"domains\": [\"Example.TEST.\", \"*.example.test\"],"
+    " \"server\": \"https://ca.test/dir\", \"ca_bundle\": \"/etc/ca.pem\", \"key_type\": \"ec384\","
+    " \"account\": {\"email\": \"a@example.test\", \"agree_tos\": true, \"key_type\": \"rsa2048\"},"
+    " \"provider\": {\"name\": \"rfc2136\", \"options\": {\"zone\": \"example.test\", \"server\": \"192.0.2.1\"},"
+    "   \"environment\": {\"tsig-keyfile\": \"ACME_DNS_RFC2136_TSIG_KEYFILE\"}, \"not_saved\": [\"tsig-secret\"],"
+    "   \"plugin_dirs\": [\"/opt/p\"], \"ca_bundle\": \"/etc/api-ca.pem\"},"
+    " \"dns\": {\"resolvers\": [\"192.0.2.53\"], \"propagation_timeout\": 30, \"skip_propagation_check\": true},"
+    " \"deploy_hook\": [\"/usr/bin/systemctl\", \"reload\", \"nginx\"]}";
+
+static ad_status parse(const char *s, struct ad_settings *st, char *why)
+{
+    return ad_settings_parse(s, strlen(s), st, why, 200);
+}
+
+static void test_parse_good(void **state)
+{
+    (void)state;
+    struct ad_settings s;
+    char why[200];
+    assert_int_equal(parse(good, &s, why), AD_OK);
+    assert_int_equal(s.ndomains, 2);
+    assert_string_equal(s.domains[0], "example.test"); /* normalised */
+    assert_string_equal(s.domains[1], "*.example.test");
+    assert_string_equal(s.server, "https://ca.test/dir");
+    assert_string_equal(s.ca_bundle, "/etc/ca.pem");
+    assert_int_equal(s.key_type, AD_KEY_EC384);
+    assert_int_equal(s.account_key_type, AD_KEY_RSA2048);
+    assert_true(s.agree_tos);
+    assert_string_equal(s.email, "a@example.test");
+    assert_string_equal(s.provider.name, "rfc2136");
+    assert_int_equal(s.provider.nopts, 2);
+    assert_string_equal(s.provider.opts[0].name, "server"); /* sorted */
+    assert_string_equal(s.provider.opts[0].value, "192.0.2.1");
+    assert_int_equal(s.provider.nenv, 1);
+    assert_string_equal(s.provider.env[0].option, "tsig-keyfile");
+    assert_string_equal(s.provider.env[0].variable, "ACME_DNS_RFC2136_TSIG_KEYFILE");
+    assert_int_equal(s.provider.nunsaved, 1);
+    assert_string_equal(s.provider.ca_bundle, "/etc/api-ca.pem");
+    assert_int_equal(s.nresolvers, 1);
+    assert_int_equal(s.propagation_timeout, 30);
+    assert_true(s.skip_propagation);
+    assert_int_equal(s.ndeploy_hook, 3);
+    assert_string_equal(s.deploy_hook[2], "nginx");
+
+    /* What is written reads back the same. */
+    char *json = NULL;
+    struct ad_settings t;
+    assert_int_equal(ad_settings_format(&s, &json), AD_OK);
+    assert_int_equal(parse(json, &t, why), AD_OK);
+    assert_string_equal(t.domains[1], s.domains[1]);
+    assert_string_equal(t.provider.env[0].variable, s.provider.env[0].variable);
+    assert_string_equal(t.provider.plugin_dirs[0], "/opt/p");
+    assert_string_equal(t.provider.ca_bundle, "/etc/api-ca.pem");
+    assert_int_equal(t.key_type, s.key_type);
+    assert_string_equal(t.deploy_hook[1], "reload");
+    char *again = NULL;
+    assert_int_equal(ad_settings_format(&t, &again), AD_OK);
+    assert_string_equal(json, again);
+    free(json);
+    free(again);
+    ad_settings_clear(&t);
+    ad_settings_clear(&s);
+}
+
+static void test_defaults_and_unknown_keys(void **state)
+{
+    (void)state;
+    struct ad_settings s;
+    char why[200];
+    /* A later version's additions (same version number) are tolerated. */
+    const char *doc = "{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://ca.test/d\","
+                      " \"provider\": {\"name\": \"hook\", \"colour\": \"blue\"}, \"profile\": \"shortlived\","
+                      " \"reuse_key\": true, \"preferred_chain\": {\"issuer\": \"X\"}}";
+    assert_int_equal(parse(doc, &s, why), AD_OK);
+    assert_int_equal(s.key_type, AD_KEY_EC256);
+    assert_int_equal(s.propagation_timeout, 120);
+    assert_false(s.skip_propagation);
+    assert_int_equal(s.ndeploy_hook, 0);
+    assert_null(s.ca_bundle);
+    ad_settings_clear(&s);
+}
+
+static void expect_bad(const char *doc, const char *reason)
+{
+    struct ad_settings s;
+    char why[200];
+    assert_int_equal(ad_settings_parse(doc, strlen(doc), &s, why, sizeof why), AD_ERR_CONFIG);
+    if (!strstr(why, reason))
+        fail_msg("'%s': reason '%s' lacks '%s'", doc, why, reason);
+    ad_settings_clear(&s);
+}
+
+static void test_bad(void **state)
+{
+    (void)state;
+    expect_bad("", "not JSON");
+    expect_bad("[1]", "not a JSON object");
+    expect_bad("{\"version\": 1", "not JSON");
+    expect_bad("{\"version\": 1} x", "more after");
+    expect_bad("{\"domains\": [\"a.test\"]}", "\"version\"");
+    expect_bad("{\"version\": 2, \"domains\": [\"a.test\"]}", "newer acme-dns");
+    expect_bad("{\"version\": \"1\"}", "\"version\"");
+    expect_bad("{\"version\": 1, \"server\": \"https://x\", \"provider\": {\"name\": \"h\"}}", "\"domains\"");
+    expect_bad("{\"version\": 1, \"domains\": \"a.test\"}", "not a list");
+    expect_bad("{\"version\": 1, \"domains\": [\"a..test\"]}", "not valid");
+    expect_bad("{\"version\": 1, \"domains\": [7]}", "not a string");
+    expect_bad("{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"http://x\", \"provider\": {\"name\": \"h\"}}",
+               "https");
+    expect_bad("{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://x\"}", "\"provider\"");
+    expect_bad("{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://x\", \"provider\": {\"name\": \"../x\"}}",
+               "not valid");
+    expect_bad("{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://x\", \"provider\": {\"name\": \"h\","
+               " \"options\": {\"k\": 1}}}",
+               "\"k\"");
+    expect_bad("{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://x\", \"provider\": {\"name\": \"h\","
+               " \"environment\": {\"o\": \"BAD VAR\"}}}",
+               "variable");
+    expect_bad("{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://x\", \"key_type\": \"dsa\","
+               " \"provider\": {\"name\": \"h\"}}",
+               "key type");
+    expect_bad("{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://x\", \"provider\": {\"name\": \"h\"},"
+               " \"dns\": {\"propagation_timeout\": -1}}",
+               "propagation_timeout");
+    expect_bad("{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://x\", \"provider\": {\"name\": \"h\"},"
+               " \"deploy_hook\": [\"a\\u0000b\"]}",
+               "NUL");
+    /* 101 domains. */
+    char big[4096] = "{\"version\": 1, \"domains\": [";
+    for (int i = 0; i <= 100; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big), "%s\"n%d.test\"", i ? "," : "", i);
+    strcat(big, "]}");
+    expect_bad(big, "more than 100");
+}
+
+/* Every prefix of a valid document is refused cleanly (no crash, no leak). */
+static void test_truncations(void **state)
+{
+    (void)state;
+    for (size_t n = 0; n < strlen(good); n++) {
+        struct ad_settings s;
+        char why[200];
+        assert_int_equal(ad_settings_parse(good, n, &s, why, sizeof why), AD_ERR_CONFIG);
+        ad_settings_clear(&s);
+    }
+}
+
+static void test_conf_key(void **state)
+{
+    (void)state;
+    struct ad_settings a, b;
+    char why[200], *ka = NULL, *kb = NULL;
+    const char *swapped = "{\"version\": 1, \"domains\": [\"b.test\"], \"server\": \"https://o.test/d\","
+                          " \"provider\": {\"name\": \"rfc2136\", \"options\": {\"server\": \"192.0.2.1\","
+                          " \"zone\": \"example.test\"}, \"environment\": {\"tsig-keyfile\":"
+                          " \"ACME_DNS_RFC2136_TSIG_KEYFILE\"}, \"not_saved\": [\"tsig-secret\"],"
+                          " \"plugin_dirs\": [\"/opt/p\"], \"ca_bundle\": \"/etc/api-ca.pem\"}}";
+    assert_int_equal(parse(good, &a, why), AD_OK);
+    assert_int_equal(parse(swapped, &b, why), AD_OK);
+    assert_int_equal(ad_provider_conf_key(&a.provider, &ka), AD_OK);
+    assert_int_equal(ad_provider_conf_key(&b.provider, &kb), AD_OK);
+    /* The same provider started the same way, whatever the certificate. */
+    assert_string_equal(ka, kb);
+    assert_int_equal(strncmp(ka, "rfc2136-", 8), 0);
+    assert_int_equal(strlen(ka), 8 + 16);
+    free(kb);
+    free((char *)b.provider.opts[0].value);
+    b.provider.opts[0].value = strdup("192.0.2.2");
+    assert_int_equal(ad_provider_conf_key(&b.provider, &kb), AD_OK);
+    assert_string_not_equal(ka, kb);
+    /* Another default CA bundle for the plugin: another provider as started. */
+    free(kb);
+    free((char *)b.provider.opts[0].value);
+    b.provider.opts[0].value = strdup("192.0.2.1");
+    free(b.provider.ca_bundle);
+    b.provider.ca_bundle = NULL;
+    assert_int_equal(ad_provider_conf_key(&b.provider, &kb), AD_OK);
+    assert_string_not_equal(ka, kb);
+    free(ka);
+    free(kb);
+    ad_settings_clear(&a);
+    ad_settings_clear(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_good),
+        cmocka_unit_test(test_defaults_and_unknown_keys),
+        cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_conf_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
