@@ -4,9 +4,11 @@
  * nothing: reloading the server is left to the reader.  A starting point
  * for a plugin of your own.
  *
- *   cc -std=c17 -shared -fPIC -I/usr/local/include -o zonefile.so zonefile.c
+ *   cc -std=c17 -shared -fPIC -fvisibility=hidden $(pkg-config --cflags acme-dns-plugin) \
+ *      -o zonefile.so zonefile.c
  *   acme-dns --plugin-dir . --provider zonefile --provider-opt path=/etc/bind/acme.inc ...
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include <acme-dns/plugin.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-# The core: plugin loader errors, command line, signals, the journal after a hard kill.
+# The core: plugin loader errors, command line, signals, the journal after a hard kill,
+# the install layout.
 ad_integration_test(integration_core_loader test_core_loader.sh 90)
 ad_integration_test(integration_core_interrupt test_core_interrupt.sh 91)
 ad_integration_test(integration_core_directory test_core_directory.sh 92)
@@ -6,3 +7,4 @@ ad_integration_test(integration_core_directory test_core_directory.sh 92)
 ad_integration_test(integration_core_hostile_dns test_core_hostile_dns.sh 140)
 ad_integration_test(integration_core_input_checks test_core_input_checks.sh 141)
 ad_integration_test(integration_core_hostile_http test_core_hostile_http.sh 144)
+ad_integration_test(integration_core_install test_core_install.sh 93)
