@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "ari.h"
 #include "cert.h"
 #include "deploy.h"
@@ -199,6 +200,12 @@ static void due_offline(const struct run *r, struct cert *c, bool ari, int64_t n
         c->due_at = now;
         return;
     }
+    if (c->st.revoked_serial && c->info.serial && strcmp(c->st.revoked_serial, c->info.serial) == 0) {
+        c->status = C_DUE; /* whatever window was kept from before */
+        c->why = "revoked";
+        c->due_at = c->st.revoked_at;
+        return;
+    }
     if (c->info.not_after <= now) {
         c->status = C_DUE;
         c->why = "expired";
@@ -342,7 +349,9 @@ static ad_status renew_batch(struct run *r, struct ad_ca *ca, struct cert **cs, 
             goto out;
         jobs[i] = (struct ad_job){.cert_name = c->name, .cert_dir = c->dir, .domains = c->set.domains,
                                   .ndomains = c->set.ndomains, .key_type = c->set.key_type, .inst = in,
-                                  .replaces = ari && c->have_cert ? c->info.ari_id : NULL};
+                                  .replaces = ari && c->have_cert ? c->info.ari_id : NULL,
+                                  .profile = c->set.profile, .preferred_chain = c->set.preferred_chain,
+                                  .reuse_key = c->set.reuse_key};
     }
     ad_info("renewing %zu certificate(s) at %s", n, ca->server);
     rc = ad_obtain(ca, r->set, &o, jobs, n, &r->tm);
@@ -359,6 +368,24 @@ static ad_status renew_batch(struct run *r, struct ad_ca *ca, struct cert **cs, 
 out:
     free(jobs);
     return rc;
+}
+
+/* C's saved profile, if any, is one the CA offers; else C fails. */
+static bool profile_offered(const struct ad_ca *ca, struct cert *c)
+{
+    char *why = NULL;
+    ad_status rc = c->set.profile ? ad_acme_profile_check(ca->acme, c->set.profile, &why) : AD_OK;
+    if (rc == AD_ERR_USAGE) {
+        char *msg = ad_asprintf("its saved profile is refused: %s; run acme-dns issue again with another "
+                                "--profile, or without one",
+                                why);
+        ad_err("%s: %s", c->name, msg ? msg : why);
+        cert_fail(c, rc, msg);
+    } else if (rc != AD_OK) {
+        cert_fail(c, rc, NULL);
+    }
+    free(why);
+    return rc == AD_OK;
 }
 
 /* Every certificate of one CA: when each is due, then the due ones. */
@@ -403,7 +430,7 @@ static ad_status renew_ca(struct run *r, struct cert **cs, size_t n)
         goto out;
     m = 0;
     for (size_t i = 0; i < n; i++)
-        if (cs[i]->status == C_DUE)
+        if (cs[i]->status == C_DUE && profile_offered(ca, cs[i]))
             sub[m++] = cs[i];
     rc = AD_OK;
     if (!m)
@@ -411,8 +438,13 @@ static ad_status renew_ca(struct run *r, struct cert **cs, size_t n)
     /* The account: the run's options, else the first due certificate's. */
     const struct ad_settings *s0 = &sub[0]->set;
     t0 = ad_mark();
-    rc = ad_ca_account(ca, r->state_dir, r->cli->email ? r->cli->email : s0->email, r->cli->agree_tos || s0->agree_tos,
-                       r->cli->account_key_type_given ? r->cli->account_key_type : s0->account_key_type);
+    const struct ad_account_opts ao = {
+        r->cli->email ? r->cli->email : s0->email, r->cli->agree_tos || s0->agree_tos,
+        r->cli->account_key_type_given ? r->cli->account_key_type : s0->account_key_type,
+        r->cli->eab_kid ? (struct ad_eab){r->cli->eab_kid, r->cli->eab_key_file, NULL}
+                        : (struct ad_eab){s0->eab_kid, s0->eab_key_file, s0->eab_key_env},
+        true, false};
+    rc = ad_account_open(ca, r->state_dir, &ao);
     ad_since(&r->tm, AD_PH_ACCOUNT, t0);
     if (rc != AD_OK) {
         for (size_t i = 0; i < m; i++)
