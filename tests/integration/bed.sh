@@ -46,6 +46,9 @@
 #   BED_PEBBLE_DNS       primary|secondary: the server Pebble validates against (default primary)
 #   BED_NOTIFY_DELAY     BIND notify-delay in seconds (default 5)
 #   BED_NO_PEBBLE        1: do not start Pebble
+#   BED_PEBBLE_EAB       a JSON object {"KID": "base64url HMAC key", ...}: Pebble requires an
+#                        external account binding of new accounts, with these keys
+#                        (externalAccountBindingRequired, externalAccountMACKeys)
 #   PEBBLE_*             exported variables reach Pebble; PEBBLE_VA_NOSLEEP defaults to 1,
 #                        PEBBLE_AUTHZREUSE to 0 (every order needs its challenges, so every run
 #                        really presents records); PEBBLE_WFE_NONCEREJECT is left at Pebble's
@@ -332,10 +335,13 @@ _bed_pebble_files() {
     openssl x509 -req -in "$p/req.pem" -CA "$d/pebble-ca.pem" -CAkey "$p/ca-key.pem" -days 30 \
         -extfile "$p/ext.cnf" -out "$p/cert.pem" 2>/dev/null ||
         fail "bed_up: openssl could not sign Pebble's HTTPS certificate"
+    local eab='"externalAccountBindingRequired": false'
+    [ -z "${BED_PEBBLE_EAB:-}" ] ||
+        eab="\"externalAccountBindingRequired\": true, \"externalAccountMACKeys\": $BED_PEBBLE_EAB"
     cat >"$p/pebble-config.json" <<EOF
 {"pebble": {"listenAddress": "$a1:14000", "managementListenAddress": "$a1:15000",
   "certificate": "$p/cert.pem", "privateKey": "$p/key.pem", "httpPort": 5002, "tlsPort": 5001,
-  "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+  "ocspResponderURL": "", $eab}}
 EOF
 }
 
