@@ -390,9 +390,9 @@ static ad_status ca_command_check(struct ad_cli *cli)
     for (size_t i = 0; cli->subcommand && i < sizeof subs / sizeof *subs; i++)
         known = known || strcmp(cli->subcommand, subs[i]) == 0;
     if (!known) {
-        ad_err("account %s: say what to do: account show, account update --email ADDRESS, account deactivate --yes "
-               "or account key-rollover",
-               cli->subcommand ? cli->subcommand : "");
+        ad_err("account%s%s: say what to do: account show, account update --email ADDRESS, account deactivate "
+               "--yes or account key-rollover",
+               cli->subcommand ? " " : "", cli->subcommand ? cli->subcommand : "");
         return AD_ERR_USAGE;
     }
     const char *sub = cli->subcommand;

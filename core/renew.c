@@ -183,6 +183,12 @@ static bool same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* C's certificate is the one acme-dns revoke revoked. */
+static bool revoked(const struct cert *c)
+{
+    return c->have_cert && c->st.revoked_serial && c->info.serial && strcmp(c->st.revoked_serial, c->info.serial) == 0;
+}
+
 /* When C is due, for the certificates whose ARI answer is to hand or not
  * needed; those that need one are marked in NEED. */
 static void due_offline(const struct run *r, struct cert *c, bool ari, int64_t now, bool *need)
@@ -200,7 +206,7 @@ static void due_offline(const struct run *r, struct cert *c, bool ari, int64_t n
         c->due_at = now;
         return;
     }
-    if (c->st.revoked_serial && c->info.serial && strcmp(c->st.revoked_serial, c->info.serial) == 0) {
+    if (revoked(c)) {
         c->status = C_DUE; /* whatever window was kept from before */
         c->why = "revoked";
         c->due_at = c->st.revoked_at;
@@ -743,6 +749,8 @@ ad_status ad_certificates_run(const struct ad_cli *cli, const char *state_dir)
             }
             if (c->st.failures)
                 json_object_object_add(o, "failures", json_object_new_int((int)c->st.failures));
+            if (revoked(c))
+                json_object_object_add(o, "revoked", json_object_new_boolean(1));
             if (c->status == C_FAILED || c->status == C_SKIPPED)
                 json_object_object_add(o, "problem", json_object_new_string(c->error ? c->error : ""));
             json_object_array_add(arr, o);
@@ -750,6 +758,8 @@ ad_status ad_certificates_run(const struct ad_cli *cli, const char *state_dir)
             char ren[96];
             if (!c->have_cert)
                 snprintf(ren, sizeof ren, "%s", c->have_settings ? "now (no certificate)" : "-");
+            else if (revoked(c))
+                snprintf(ren, sizeof ren, "now (revoked)");
             else if (ari)
                 snprintf(ren, sizeof ren, "%s (ARI; check %s)", due, chk);
             else

@@ -129,6 +129,12 @@ assert r["serial"] == sys.argv[2] and r["reason"] == "keyCompromise" and r["at"]
 acme again revoke --cert-name rev
 expect 0 again
 assert_contains "$D/again.log" "was revoked already"
+acme list certificates --json
+expect 0 list
+python3 -c 'import json, sys
+d = {c["name"]: c for c in json.load(open(sys.argv[1]))["certificates"]}
+assert d["rev"].get("revoked") is True and "revoked" not in d["other"], d' "$D/list.out" ||
+    fail "certificates --json does not say rev is revoked: $(cat "$D/list.out")"
 key_before=$(pubkey rev)
 acme renew1 renew
 expect 0 renew1
