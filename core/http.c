@@ -530,10 +530,10 @@ static bool rel_has(const char *list, const char *rel)
 
 static bool link_url_ok(const char *u, size_t len)
 {
-    if (len < 9 || len > LINK_URL_MAX || strncasecmp(u, "https://", 8) != 0)
+    if (len < 9 || len > LINK_URL_MAX || strncmp(u, "https://", 8) != 0)
         return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)u[i] <= ' ' || (unsigned char)u[i] >= 0x7f)
+    for (size_t i = 0; i < len; i++) /* what RFC 3986 allows in a URI, no more */
+        if ((unsigned char)u[i] <= ' ' || (unsigned char)u[i] >= 0x7f || strchr("<>\"\\{}|^`", u[i]))
             return false;
     return true;
 }
