@@ -27,17 +27,9 @@ export ACME_DNS_RFC2136_TSIG_KEYFILE=$TSIG_KEYFILE
 acme() { # NAME ARGS...: stdout in $D/NAME.out, stderr in $D/NAME.log, exit status in $rc
     local name=$1
     shift
-    rc=0
-    bed_run "$D" "$ACME_DNS" --state-dir "$S" --server "$ACME_DIR_URL" --ca-bundle "$ACME_CA_BUNDLE" "$@" \
-        >"$D/$name.out" 2>"$D/$name.log" || rc=$?
+    bed_cmd "$D" "$name" "$ACME_DNS" --state-dir "$S" --server "$ACME_DIR_URL" --ca-bundle "$ACME_CA_BUNDLE" "$@"
 }
-expect() { # EXPECTED_RC NAME
-    if [ "$rc" != "$1" ]; then
-        cat "$D/$2.out" >&2
-        tail -n 40 "$D/$2.log" >&2
-        fail "$2: acme-dns exited $rc, expected $1"
-    fi
-}
+expect() { bed_expect "$D" "$@"; }
 issue() { # NAME CERT ARGS...
     local name=$1 cert=$2
     shift 2
@@ -104,10 +96,9 @@ PY
 
 # ---------------------------------------------------------------- from the environment
 S2=$D/state2
-rc=0
-ACME_DNS_EAB_HMAC_KEY=$KEY2 bed_run "$D" "$ACME_DNS" --state-dir "$S2" --server "$ACME_DIR_URL" \
+ACME_DNS_EAB_HMAC_KEY=$KEY2 bed_cmd "$D" env "$ACME_DNS" --state-dir "$S2" --server "$ACME_DIR_URL" \
     --ca-bundle "$ACME_CA_BUNDLE" --agree-tos --dns-resolver "$DNS_SERVER" --provider rfc2136 \
-    --provider-opt "server=$DNS_SERVER" -d env.example.test --eab-kid kid-2 -vv >"$D/env.out" 2>"$D/env.log" || rc=$?
+    --provider-opt "server=$DNS_SERVER" -d env.example.test --eab-kid kid-2 -vv
 expect 0 env
 bed_verify_cert "$D" "$S2/certs/env.example.test" env.example.test
 assert_contains "$S2/certs/env.example.test/settings.json" '"eab_hmac_key_env":"ACME_DNS_EAB_HMAC_KEY"'
@@ -121,9 +112,7 @@ assert_contains "$D/renew.out" "file: renewed (forced"
 assert_contains "$D/renew.log" "created account"
 # From the environment: renew says which variable is missing.
 rm -rf "$S2/accounts"
-rc=0
-bed_run "$D" "$ACME_DNS" --state-dir "$S2" --ca-bundle "$ACME_CA_BUNDLE" renew --force >"$D/renew2.out" \
-    2>"$D/renew2.log" || rc=$?
+bed_cmd "$D" renew2 "$ACME_DNS" --state-dir "$S2" --ca-bundle "$ACME_CA_BUNDLE" renew --force
 expect 10 renew2
 assert_contains "$D/renew2.log" "no HMAC key: set the environment variable ACME_DNS_EAB_HMAC_KEY"
 assert_contains "$D/renew2.out" "env.example.test: failed: no account at $ACME_DIR_URL"

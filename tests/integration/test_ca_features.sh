@@ -29,20 +29,13 @@ C=$S/certs
 export ACME_DNS_RFC2136_TSIG_KEYFILE=$TSIG_KEYFILE
 
 # acme NAME ARGS...: acme-dns in the bed (state $S unless ARGS say otherwise), stdout in
-# $D/NAME.out, stderr in $D/NAME.log, the exit status in $rc.
+# $D/NAME.out, stderr in $D/NAME.log, the exit status in $rc; expect RC NAME.
 acme() {
     local name=$1
     shift
-    rc=0
-    bed_run "$D" "$ACME_DNS" --state-dir "$S" "$@" >"$D/$name.out" 2>"$D/$name.log" || rc=$?
+    bed_cmd "$D" "$name" "$ACME_DNS" --state-dir "$S" "$@"
 }
-expect() { # EXPECTED_RC NAME
-    if [ "$rc" != "$1" ]; then
-        cat "$D/$2.out" >&2
-        tail -n 40 "$D/$2.log" >&2
-        fail "$2: acme-dns exited $rc, expected $1"
-    fi
-}
+expect() { bed_expect "$D" "$@"; }
 pebble=(--server "$ACME_DIR_URL" --ca-bundle "$ACME_CA_BUNDLE")
 front=(--server "$ARI_DIR_URL" --ca-bundle "$ACME_CA_BUNDLE")
 dns=(--dns-resolver "$DNS_SERVER" --provider rfc2136 --provider-opt "server=$DNS_SERVER")

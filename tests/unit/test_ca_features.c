@@ -391,30 +391,37 @@ static const char settings16[] =
     " \"eab_hmac_key_env\": \"ACME_DNS_EAB_HMAC_KEY\"}, \"provider\": {\"name\": \"hook\"},"
     " \"profile\": \"shortlived\", \"preferred_chain\": \"ISRG Root X1\", \"reuse_key\": true}";
 
+/* S has settings16's members, the HMAC key in FILE or ENV (one NULL). */
+static void members(const struct ad_settings *s, const char *file, const char *env)
+{
+    assert_string_equal(s->profile, "shortlived");
+    assert_string_equal(s->preferred_chain, "ISRG Root X1");
+    assert_true(s->reuse_key);
+    assert_string_equal(s->eab_kid, "kid-1");
+    if (file)
+        assert_string_equal(s->eab_key_file, file);
+    else
+        assert_null(s->eab_key_file);
+    if (env)
+        assert_string_equal(s->eab_key_env, env);
+    else
+        assert_null(s->eab_key_env);
+}
+
 static void test_settings_members(void **st)
 {
     (void)st;
     struct ad_settings s, t;
     char why[200], *json = NULL;
     assert_int_equal(ad_settings_parse(settings16, strlen(settings16), &s, why, sizeof why), AD_OK);
-    assert_string_equal(s.profile, "shortlived");
-    assert_string_equal(s.preferred_chain, "ISRG Root X1");
-    assert_true(s.reuse_key);
-    assert_string_equal(s.eab_kid, "kid-1");
-    assert_string_equal(s.eab_key_env, "ACME_DNS_EAB_HMAC_KEY");
-    assert_null(s.eab_key_file);
+    members(&s, NULL, "ACME_DNS_EAB_HMAC_KEY");
     /* Written and read again: the same. */
     free(s.eab_key_env);
     s.eab_key_env = NULL;
     s.eab_key_file = strdup("/etc/acme-dns/eab.key");
     assert_int_equal(ad_settings_format(&s, &json), AD_OK);
     assert_int_equal(ad_settings_parse(json, strlen(json), &t, why, sizeof why), AD_OK);
-    assert_string_equal(t.profile, "shortlived");
-    assert_string_equal(t.preferred_chain, "ISRG Root X1");
-    assert_true(t.reuse_key);
-    assert_string_equal(t.eab_kid, "kid-1");
-    assert_string_equal(t.eab_key_file, "/etc/acme-dns/eab.key");
-    assert_null(t.eab_key_env);
+    members(&t, "/etc/acme-dns/eab.key", NULL);
     ad_settings_clear(&t);
     ad_settings_clear(&s);
     free(json);
@@ -428,16 +435,10 @@ static void test_settings_members(void **st)
     assert_null(s.eab_kid);
     ad_settings_clear(&s);
     /* Refused: a profile that is no name, a variable that is no name, the wrong types. */
-    static const char *const bad[] = {
-        "{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://c/d\", \"provider\": {\"name\": \"h\"},"
-        " \"profile\": \"a b\"}",
-        "{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://c/d\", \"provider\": {\"name\": \"h\"},"
-        " \"account\": {\"eab_hmac_key_env\": \"X=1\"}}",
-        "{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://c/d\", \"provider\": {\"name\": \"h\"},"
-        " \"reuse_key\": \"yes\"}",
-        "{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://c/d\", \"provider\": {\"name\": \"h\"},"
-        " \"preferred_chain\": 3}",
-    };
+#define DOC(x) "{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://c/d\", \"provider\": {\"name\": \"h\"}, " x "}"
+    static const char *const bad[] = {DOC("\"profile\": \"a b\""), DOC("\"account\": {\"eab_hmac_key_env\": \"X=1\"}"),
+                                      DOC("\"reuse_key\": \"yes\""), DOC("\"preferred_chain\": 3")};
+#undef DOC
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(ad_settings_parse(bad[i], strlen(bad[i]), &s, why, sizeof why), AD_ERR_CONFIG);
         ad_settings_clear(&s);
