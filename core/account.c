@@ -354,10 +354,15 @@ static ad_status key_rollover(const struct ad_cli *cli, struct ad_ca *ca, const 
     if ((rc = key_write(p->key_new, k)) != AD_OK)
         goto out;
     rc = ad_acme_key_change(ca->acme, k);
-    if (rc != AD_OK) {
+    if (rc == AD_ERR_ACME) { /* the CA said no: the old key stands */
         unlink(p->key_new);
-        if (rc != AD_ERR_INTERRUPTED)
-            ad_err("the account key was not changed: %s still holds the key the CA knows", p->key);
+        ad_err("the account key was not changed: %s still holds the key the CA knows", p->key);
+        goto out;
+    }
+    if (rc != AD_OK) { /* the CA may have taken it: the next run asks */
+        ad_err("the CA's answer to the key roll-over did not come: the new key stays in %s, and the next run "
+               "asks the CA which key it knows and keeps that one",
+               p->key_new);
         goto out;
     }
     if ((rc = key_write(p->key, k)) != AD_OK) {

@@ -4,8 +4,9 @@
  * created for a run; and the account command (show, update --email,
  * deactivate, key-rollover).  A key roll-over writes the new key to
  * account.key.new first and puts it in account.key's place only once the
- * CA has accepted it; a run that finds account.key.new left by one that
- * was killed asks the CA which key it knows and finishes or forgets it. */
+ * CA has accepted it; a run that finds account.key.new (left by one that
+ * was killed, or whose answer from the CA did not come) asks the CA which
+ * key it knows and finishes or forgets it. */
 #ifndef AD_ACCOUNT_H
 #define AD_ACCOUNT_H
 
