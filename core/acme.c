@@ -1,9 +1,11 @@
 #include "acme.h"
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "jws.h"
 #include "log.h"
 #include "util.h"
@@ -11,6 +13,8 @@
 #define AD_BADNONCE_RETRIES 8
 #define AD_MAX_AUTHZ 1000
 #define AD_NONCE_POOL 16
+/* Alternate chains of one certificate we look at, at most. */
+#define AD_CHAINS_MAX 8
 
 struct ad_acme {
     struct ad_http *http;
@@ -23,7 +27,22 @@ struct ad_acme {
     char *nonces[AD_NONCE_POOL];
     size_t nnonces;
     char *kid;
+    /* directory: revokeCert, keyChange, meta.profiles (names and descriptions) */
+    char *revoke_cert, *key_change;
+    char **profiles, **profile_descs;
+    size_t nprofiles;
+    /* the external account binding for a new account */
+    char *eab_kid;
+    uint8_t *eab_key;
+    size_t eab_len;
 };
+
+/* Defined with the functions of certificate profiles, chains and accounts, below. */
+static void extras_free(struct ad_acme *a);
+static ad_status directory_extras(struct ad_acme *a, json_object *dir);
+static void describe_extras(const struct ad_acme *a, FILE *f);
+static ad_status eab_check(const struct ad_acme *a);
+static ad_status eab_member(const struct ad_acme *a, json_object *req);
 
 static const char *jstr(json_object *o, const char *k)
 {
@@ -86,6 +105,7 @@ void ad_acme_free(struct ad_acme *a)
     for (size_t i = 0; i < a->nnonces; i++)
         free(a->nonces[i]);
     free(a->kid);
+    extras_free(a);
     free(a);
 }
 
@@ -106,6 +126,7 @@ void ad_acme_describe(const struct ad_acme *a, FILE *f)
         fprintf(f, "  CAA identities:          %s\n", a->caa);
     fprintf(f, "  external account needed: %s\n", a->eab_required ? "yes" : "no");
     fprintf(f, "  renewal information:     %s\n", a->renewal_info ? a->renewal_info : "(none: no ARI, RFC 9773)");
+    describe_extras(a, f);
 }
 
 const char *ad_acme_tos(const struct ad_acme *a)
@@ -164,13 +185,19 @@ out:
     return rc;
 }
 
-static bool is_bad_nonce(const char *body, size_t len)
+/* BODY is a problem document of TYPE. */
+static bool is_problem(const char *body, size_t len, const char *type)
 {
     json_object *o = parse_json(body, len);
     const char *t = jstr(o, "type");
-    bool r = t && strcmp(t, "urn:ietf:params:acme:error:badNonce") == 0;
+    bool r = t && strcmp(t, type) == 0;
     json_object_put(o);
     return r;
+}
+
+static bool is_bad_nonce(const char *body, size_t len)
+{
+    return is_problem(body, len, "urn:ietf:params:acme:error:badNonce");
 }
 
 static void show_problem(const char *what, const struct ad_http_response *r)
@@ -232,6 +259,8 @@ ad_status ad_acme_directory(struct ad_acme *a)
         a->eab_required = json_object_object_get_ex(meta, "externalAccountRequired", &eab) &&
                           json_object_is_type(eab, json_type_boolean) && json_object_get_boolean(eab);
     }
+    if (directory_extras(a, o) != AD_OK)
+        goto out;
     rc = AD_OK;
 out:
     json_object_put(o);
@@ -290,6 +319,7 @@ struct post {
     struct ad_http_response resp;
     json_object *json;     /* parsed body when wanted */
     ad_status rc;
+    bool quiet;            /* an HTTP error is not shown (the caller looks at resp) */
 };
 
 /* Signed POSTs, run concurrently (each with its own nonce).  An HTTP error
@@ -365,7 +395,8 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                 pp->resp = *r;
                 memset(r, 0, sizeof *r);
                 if (pp->resp.status >= 400) {
-                    show_problem(w, &pp->resp);
+                    if (!pp->quiet)
+                        show_problem(w, &pp->resp);
                     pp->rc = AD_ERR_ACME;
                 } else if (want_json && !(pp->json = parse_json(pp->resp.body, pp->resp.len))) {
                     ad_err("%s: the CA's answer is not JSON (HTTP %ld)", w, pp->resp.status);
@@ -383,7 +414,7 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
             p[i].rc = rc; /* never sent: the batch as a whole failed */
         if (rc == AD_OK && p[i].rc != AD_OK)
             rc = p[i].rc;
-        if (p[i].rc != AD_OK)
+        if (p[i].rc != AD_OK && !(p[i].quiet && p[i].rc == AD_ERR_ACME)) /* a quiet one's problem is kept */
             ad_http_response_clear(&p[i].resp);
     }
     return rc;
@@ -400,7 +431,7 @@ static bool fatal(ad_status rc)
 static ad_status post(struct ad_acme *a, const char *what, const char *url, const char *payload, bool use_jwk,
                       const char *accept, struct ad_http_response *r, json_object **json)
 {
-    struct post p = {url, payload, NULL, {0}, NULL, AD_OK};
+    struct post p = {url, payload, NULL, {0}, NULL, AD_OK, false};
     ad_status rc = post_many(a, what, &p, 1, use_jwk, accept, json != NULL);
     *r = p.resp;
     if (json)
@@ -434,6 +465,8 @@ ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, 
             goto out;
         json_object_object_del(req, "onlyReturnExisting");
     }
+    if ((rc = eab_check(a)) != AD_OK)
+        goto out;
     if (!agree_tos) {
         ad_err("a new account needs agreement to the CA's terms of service%s%s: read them and add --agree-tos",
                a->tos ? " at " : "", a->tos ? a->tos : "");
@@ -454,7 +487,13 @@ ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, 
         free(mailto);
         json_object_object_add(req, "contact", arr);
     }
+    if ((rc = eab_member(a, req)) != AD_OK)
+        goto out;
     rc = post(a, "creating the account", a->new_account, json_object_to_json_string(req), true, NULL, &r, &resp);
+    if (rc == AD_ERR_ACME && a->eab_kid)
+        ad_err("the CA refused the new account with the external account binding of key ID %s: check --eab-kid "
+               "and the HMAC key (ACME_DNS_EAB_HMAC_KEY or --eab-hmac-key-file) the CA gave you",
+               a->eab_kid);
     if (rc != AD_OK)
         goto out;
     if (!r.location) {
@@ -482,6 +521,7 @@ void ad_order_clear(struct ad_order *o)
     for (size_t i = 0; i < o->nauthz; i++)
         free(o->authz[i]);
     free(o->authz);
+    ad_strv_free(o->alternates, o->nalternates);
     memset(o, 0, sizeof *o);
 }
 
@@ -541,6 +581,8 @@ static char *order_payload(const struct ad_order_req *q)
     ids = NULL;
     if (q->replaces)
         json_object_object_add(req, "replaces", json_object_new_string(q->replaces));
+    if (q->profile)
+        json_object_object_add(req, "profile", json_object_new_string(q->profile));
     const char *t = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
     s = t ? strdup(t) : NULL;
 out:
@@ -930,15 +972,17 @@ out:
     return rc;
 }
 
-ad_status ad_acme_download(struct ad_acme *a, struct ad_order *const *orders, const char *const *whats, size_t n,
-                           char **pems, size_t *lens, ad_status *rcs)
+/* Download the chains at URLS[0..n) into PEMS[k]; with ORDERS, each
+ * order's alternates (Link rel="alternate") too. */
+static ad_status download_many(struct ad_acme *a, const char *const *urls, struct ad_order *const *orders,
+                               const char *const *whats, size_t n, char **pems, size_t *lens, ad_status *rcs)
 {
     struct post *p = calloc(n ? n : 1, sizeof *p);
     ad_status rc;
     if (!p)
         return AD_ERR_NOMEM;
     for (size_t k = 0; k < n; k++) {
-        p[k].url = orders[k]->certificate;
+        p[k].url = urls[k];
         p[k].payload = "";
         p[k].what = whats[k];
         pems[k] = NULL;
@@ -951,6 +995,10 @@ ad_status ad_acme_download(struct ad_acme *a, struct ad_order *const *orders, co
             ad_err("%s: the CA's certificate download is not a PEM chain", whats[k]);
             rcs[k] = AD_ERR_PROTOCOL;
         }
+        if (rcs[k] == AD_OK && orders &&
+            ad_http_links(&p[k].resp, "alternate", AD_CHAINS_MAX, &orders[k]->alternates,
+                          &orders[k]->nalternates) != AD_OK)
+            rc = rcs[k] = AD_ERR_NOMEM;
         if (rcs[k] == AD_OK) {
             pems[k] = p[k].resp.body;
             lens[k] = p[k].resp.len;
@@ -960,6 +1008,25 @@ ad_status ad_acme_download(struct ad_acme *a, struct ad_order *const *orders, co
     }
     free(p);
     return fatal(rc) ? rc : AD_OK;
+}
+
+ad_status ad_acme_download(struct ad_acme *a, struct ad_order *const *orders, const char *const *whats, size_t n,
+                           char **pems, size_t *lens, ad_status *rcs)
+{
+    const char **urls = calloc(n ? n : 1, sizeof *urls);
+    if (!urls)
+        return AD_ERR_NOMEM;
+    for (size_t k = 0; k < n; k++)
+        urls[k] = orders[k]->certificate;
+    ad_status rc = download_many(a, urls, orders, whats, n, pems, lens, rcs);
+    free(urls);
+    return rc;
+}
+
+ad_status ad_acme_download_urls(struct ad_acme *a, const char *const *urls, const char *const *whats, size_t n,
+                                char **pems, size_t *lens, ad_status *rcs)
+{
+    return download_many(a, urls, NULL, whats, n, pems, lens, rcs);
 }
 
 const char *ad_acme_renewal_info(const struct ad_acme *a)
@@ -997,5 +1064,337 @@ out:
         free(urls[k]);
     free(urls);
     free(q);
+    return rc;
+}
+
+/* ------------------------------------------------ certificate profiles, chains */
+
+#define PROFILES_MAX 32
+#define PROFILE_DESC_MAX 512
+#define CONTACTS_MAX 16
+#define CONTACT_LEN_MAX 1024
+#define URL_LEN_MAX 2048
+
+/* A copy of S (at most MAX bytes of it) with control characters and
+ * non-ASCII bytes shown as '?': text from the CA that we print. */
+static char *printable_dup(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    char *d = ad_strndup(s, n);
+    for (size_t i = 0; d && i < n; i++)
+        if ((unsigned char)d[i] < 0x20 || (unsigned char)d[i] >= 0x7f)
+            d[i] = '?';
+    return d;
+}
+
+static const char *https_or_null(const char *url)
+{
+    return url && strncmp(url, "https://", 8) == 0 && strlen(url) <= URL_LEN_MAX ? url : NULL;
+}
+
+bool ad_profile_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void profiles_free(struct ad_acme *a)
+{
+    ad_strv_free(a->profiles, a->nprofiles);
+    ad_strv_free(a->profile_descs, a->nprofiles);
+    a->profiles = a->profile_descs = NULL;
+    a->nprofiles = 0;
+}
+
+static void extras_free(struct ad_acme *a)
+{
+    free(a->revoke_cert);
+    free(a->key_change);
+    profiles_free(a);
+    free(a->eab_kid);
+    if (a->eab_key)
+        OPENSSL_cleanse(a->eab_key, a->eab_len);
+    free(a->eab_key);
+}
+
+/* revokeCert, keyChange and meta.profiles of the directory O. */
+static ad_status directory_extras(struct ad_acme *a, json_object *o)
+{
+    json_object *meta, *prof;
+    profiles_free(a);
+    if (dupstr(&a->revoke_cert, https_or_null(jstr(o, "revokeCert"))) ||
+        dupstr(&a->key_change, https_or_null(jstr(o, "keyChange"))))
+        return AD_ERR_NOMEM;
+    if (!json_object_object_get_ex(o, "meta", &meta) || !json_object_object_get_ex(meta, "profiles", &prof) ||
+        !json_object_is_type(prof, json_type_object))
+        return AD_OK;
+    if (!(a->profiles = calloc(PROFILES_MAX, sizeof *a->profiles)) ||
+        !(a->profile_descs = calloc(PROFILES_MAX, sizeof *a->profile_descs)))
+        return AD_ERR_NOMEM;
+    json_object_object_foreach(prof, k, v)
+    {
+        if (a->nprofiles == PROFILES_MAX)
+            break;
+        if (!ad_profile_name_ok(k))
+            continue;
+        const char *d = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        a->profiles[a->nprofiles] = strdup(k);
+        a->profile_descs[a->nprofiles] = printable_dup(d, PROFILE_DESC_MAX);
+        if (!a->profile_descs[a->nprofiles] || !a->profiles[a->nprofiles++])
+            return AD_ERR_NOMEM;
+    }
+    return AD_OK;
+}
+
+static void describe_extras(const struct ad_acme *a, FILE *f)
+{
+    fprintf(f, "  revokeCert:              %s\n", a->revoke_cert ? a->revoke_cert : "(none)");
+    fprintf(f, "  keyChange:               %s\n", a->key_change ? a->key_change : "(none)");
+    if (!a->nprofiles)
+        fprintf(f, "  profiles:                (none offered)\n");
+    for (size_t i = 0; i < a->nprofiles; i++)
+        fprintf(f, "  %-24s %s%s%s\n", i ? "" : "profiles:", a->profiles[i], *a->profile_descs[i] ? ": " : "",
+                a->profile_descs[i]);
+}
+
+bool ad_acme_has_profile(const struct ad_acme *a, const char *profile)
+{
+    for (size_t i = 0; i < a->nprofiles; i++)
+        if (strcmp(a->profiles[i], profile) == 0)
+            return true;
+    return false;
+}
+
+ad_status ad_acme_profile_check(const struct ad_acme *a, const char *profile, char **why)
+{
+    char *list = strdup("");
+    if (ad_acme_has_profile(a, profile)) {
+        free(list);
+        return AD_OK;
+    }
+    for (size_t i = 0; list && i < a->nprofiles; i++) {
+        char *t = ad_asprintf("%s%s%s", list, i ? ", " : "", a->profiles[i]);
+        free(list);
+        list = t;
+    }
+    if (list)
+        *why = a->nprofiles ? ad_asprintf("the CA at %s does not offer the profile %s; it offers: %s", a->dir_url,
+                                          profile, list)
+                            : ad_asprintf("the CA at %s offers no certificate profiles (its directory has no "
+                                          "meta.profiles), so not %s",
+                                          a->dir_url, profile);
+    free(list);
+    return list && *why ? AD_ERR_USAGE : AD_ERR_NOMEM;
+}
+
+/* ------------------------------------------------ accounts */
+
+ad_status ad_acme_set_eab(struct ad_acme *a, const char *kid, const uint8_t *key, size_t len)
+{
+    char *k = strdup(kid);
+    uint8_t *b = malloc(len ? len : 1);
+    if (!k || !b) {
+        free(k);
+        free(b);
+        return AD_ERR_NOMEM;
+    }
+    memcpy(b, key, len);
+    free(a->eab_kid);
+    if (a->eab_key)
+        OPENSSL_cleanse(a->eab_key, a->eab_len);
+    free(a->eab_key);
+    a->eab_kid = k;
+    a->eab_key = b;
+    a->eab_len = len;
+    return AD_OK;
+}
+
+bool ad_acme_eab_required(const struct ad_acme *a)
+{
+    return a->eab_required;
+}
+
+static ad_status eab_check(const struct ad_acme *a)
+{
+    if (!a->eab_required || a->eab_kid)
+        return AD_OK;
+    ad_err("the CA at %s needs an external account to make a new account (its directory says "
+           "externalAccountRequired): give the key ID the CA gave you with --eab-kid KID, and its HMAC key in the "
+           "environment variable " AD_EAB_KEY_ENV " or in a file named by --eab-hmac-key-file FILE",
+           a->dir_url);
+    return AD_ERR_USAGE;
+}
+
+/* The externalAccountBinding member of a newAccount request REQ. */
+static ad_status eab_member(const struct ad_acme *a, json_object *req)
+{
+    char *jws = NULL;
+    if (!a->eab_kid)
+        return AD_OK;
+    ad_status rc = ad_jws_eab(a->eab_kid, a->eab_key, a->eab_len, a->new_account, a->key, &jws);
+    if (rc != AD_OK)
+        return rc;
+    json_object *o = parse_json(jws, strlen(jws));
+    free(jws);
+    if (!o)
+        return AD_ERR_NOMEM;
+    json_object_object_add(req, "externalAccountBinding", o);
+    return AD_OK;
+}
+
+void ad_account_info_clear(struct ad_account_info *i)
+{
+    free(i->status);
+    ad_strv_free(i->contact, i->ncontact);
+    free(i->orders);
+    memset(i, 0, sizeof *i);
+}
+
+ad_status ad_account_info_parse(const char *body, size_t len, struct ad_account_info *out)
+{
+    json_object *o = parse_json(body, len), *c;
+    ad_status rc = AD_ERR_PROTOCOL;
+    memset(out, 0, sizeof *out);
+    if (!o || !json_object_is_type(o, json_type_object))
+        goto out;
+    rc = AD_ERR_NOMEM;
+    const char *st = jstr(o, "status"), *orders = https_or_null(jstr(o, "orders"));
+    if ((st && !(out->status = printable_dup(st, 32))) || (orders && !(out->orders = printable_dup(orders, URL_LEN_MAX))))
+        goto out;
+    if (json_object_object_get_ex(o, "contact", &c) && json_object_is_type(c, json_type_array)) {
+        size_t n = json_object_array_length(c);
+        if (!(out->contact = calloc(CONTACTS_MAX, sizeof *out->contact)))
+            goto out;
+        for (size_t i = 0; i < n && out->ncontact < CONTACTS_MAX; i++) {
+            json_object *e = json_object_array_get_idx(c, i);
+            if (!json_object_is_type(e, json_type_string) || json_object_get_string_len(e) > CONTACT_LEN_MAX)
+                continue;
+            if (!(out->contact[out->ncontact] = printable_dup(json_object_get_string(e), CONTACT_LEN_MAX)))
+                goto out;
+            out->ncontact++;
+        }
+    }
+    rc = AD_OK;
+out:
+    if (rc != AD_OK)
+        ad_account_info_clear(out);
+    json_object_put(o);
+    return rc;
+}
+
+/* One POST to the account URL; the answer into OUT (may be NULL). */
+static ad_status account_post(struct ad_acme *a, const char *what, const char *payload, struct ad_account_info *out)
+{
+    struct ad_http_response r = {0};
+    if (!a->kid)
+        return AD_ERR_INTERNAL;
+    ad_status rc = post(a, what, a->kid, payload, false, NULL, &r, NULL);
+    if (rc == AD_OK && out && (rc = ad_account_info_parse(r.body, r.len, out)) == AD_ERR_PROTOCOL)
+        ad_err("%s: the CA's answer is not an account object (HTTP %ld)", what, r.status);
+    ad_http_response_clear(&r);
+    return rc;
+}
+
+ad_status ad_acme_account_find(struct ad_acme *a, char **url)
+{
+    struct post p = {.url = a->new_account, .payload = "{\"onlyReturnExisting\":true}", .quiet = true};
+    ad_status rc = post_many(a, "looking up the account", &p, 1, true, NULL, false);
+    if (rc == AD_OK && (!p.resp.location || (p.resp.status != 200 && p.resp.status != 201)))
+        rc = AD_ERR_ACME;
+    if (rc == AD_OK) {
+        *url = p.resp.location;
+        p.resp.location = NULL;
+    }
+    ad_http_response_clear(&p.resp);
+    return rc;
+}
+
+ad_status ad_acme_account_fetch(struct ad_acme *a, struct ad_account_info *out)
+{
+    return account_post(a, "fetching the account", "", out);
+}
+
+ad_status ad_acme_account_update(struct ad_acme *a, const char *const *contact, size_t n, bool deactivate,
+                                 struct ad_account_info *out)
+{
+    json_object *req = json_object_new_object(), *arr = NULL;
+    ad_status rc = AD_ERR_NOMEM;
+    if (!req)
+        goto out;
+    if (deactivate) {
+        json_object_object_add(req, "status", json_object_new_string("deactivated"));
+    } else {
+        if (!(arr = json_object_new_array()))
+            goto out;
+        for (size_t i = 0; i < n; i++)
+            json_object_array_add(arr, json_object_new_string(contact[i]));
+        json_object_object_add(req, "contact", arr);
+    }
+    const char *payload = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+    rc = payload ? account_post(a, deactivate ? "deactivating the account" : "updating the account's contact",
+                                payload, out)
+                 : AD_ERR_NOMEM;
+out:
+    json_object_put(req);
+    return rc;
+}
+
+ad_status ad_acme_key_change(struct ad_acme *a, EVP_PKEY *new_key)
+{
+    struct ad_http_response r = {0};
+    char *inner = NULL;
+    if (!a->key_change) {
+        ad_err("the CA's directory (%s) offers no keyChange: this CA cannot roll the account key over", a->dir_url);
+        return AD_ERR_ACME;
+    }
+    if (!a->kid || !a->key)
+        return AD_ERR_INTERNAL;
+    ad_status rc = ad_jws_key_change(new_key, a->key, a->kid, a->key_change, &inner);
+    if (rc == AD_OK)
+        rc = post(a, "rolling the account key over", a->key_change, inner, false, NULL, &r, NULL);
+    free(inner);
+    ad_http_response_clear(&r);
+    return rc;
+}
+
+ad_status ad_acme_revoke(struct ad_acme *a, const uint8_t *der, size_t len, int reason, bool *already)
+{
+    const char *what = "revoking the certificate";
+    json_object *req = json_object_new_object();
+    char *cert = ad_b64url_encode(der, len);
+    ad_status rc = AD_ERR_NOMEM;
+    *already = false;
+    if (!a->revoke_cert) {
+        ad_err("the CA's directory (%s) offers no revokeCert: this CA cannot revoke through ACME", a->dir_url);
+        rc = AD_ERR_ACME;
+        goto out;
+    }
+    if (!req || !cert)
+        goto out;
+    json_object_object_add(req, "certificate", json_object_new_string(cert));
+    if (reason >= 0)
+        json_object_object_add(req, "reason", json_object_new_int(reason));
+    const char *payload = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+    if (!payload)
+        goto out;
+    struct post p = {.url = a->revoke_cert, .payload = payload, .quiet = true};
+    rc = post_many(a, what, &p, 1, false, NULL, false);
+    if (rc == AD_ERR_ACME) {
+        *already = is_problem(p.resp.body, p.resp.len, "urn:ietf:params:acme:error:alreadyRevoked");
+        if (!*already)
+            show_problem(what, &p.resp);
+    }
+    ad_http_response_clear(&p.resp);
+out:
+    json_object_put(req);
+    free(cert);
     return rc;
 }

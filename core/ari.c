@@ -129,7 +129,26 @@ void ad_state_clear(struct ad_renewal_state *st)
     free(st->cert_id);
     free(st->explanation);
     free(st->last_error);
+    free(st->revoked_serial);
+    free(st->revoked_reason);
     memset(st, 0, sizeof *st);
+}
+
+/* "revoked" of a state object O (a malformed one is passed over: the
+ * certificate is then judged by its window or lifetime). */
+static ad_status revoked_parse(json_object *o, struct ad_renewal_state *st)
+{
+    json_object *r;
+    int64_t at;
+    if (!json_object_object_get_ex(o, "revoked", &r))
+        return AD_OK;
+    const char *serial = str_of(r, "serial", 128), *reason = str_of(r, "reason", 64);
+    if (!serial || strspn(serial, "0123456789abcdef") != strlen(serial) || !time_of(r, "at", &at))
+        return AD_OK;
+    if (!(st->revoked_serial = strdup(serial)) || (reason && !(st->revoked_reason = strdup(reason))))
+        return AD_ERR_NOMEM;
+    st->revoked_at = at;
+    return AD_OK;
 }
 
 ad_status ad_state_parse(const char *buf, size_t len, struct ad_renewal_state *st, char *why, size_t size)
@@ -173,6 +192,8 @@ ad_status ad_state_parse(const char *buf, size_t len, struct ad_renewal_state *s
         rc = AD_ERR_NOMEM;
         goto out;
     }
+    if ((rc = revoked_parse(o, st)) != AD_OK)
+        goto out;
     rc = AD_OK;
 out:
     if (rc != AD_OK) {
@@ -211,6 +232,16 @@ ad_status ad_state_format(const struct ad_renewal_state *st, char **json)
         json_object_object_add(o, "ari", ari);
     }
     json_object_object_add(o, "failures", json_object_new_int((int)st->failures));
+    if (st->revoked_serial) {
+        json_object *r = json_object_new_object();
+        if (!r)
+            goto out;
+        json_object_object_add(r, "serial", json_object_new_string(st->revoked_serial));
+        add_time(r, "at", st->revoked_at);
+        if (st->revoked_reason)
+            json_object_object_add(r, "reason", json_object_new_string(st->revoked_reason));
+        json_object_object_add(o, "revoked", r);
+    }
     if (st->failures) {
         add_time(o, "last_failure", st->last_failure);
         if (st->last_error)

@@ -13,6 +13,9 @@
  *       "explanation_url": "https://..."}
  *   "failures": 0, "last_failure": RFC 3339, "last_error": "..."
  *                                     renewal attempts that failed in a row
+ *   "revoked": {"serial": "hex", "at": RFC 3339, "reason": "keyCompromise"}
+ *                                     acme-dns revoke revoked the certificate
+ *                                     of that serial: renew replaces it
  * Unknown keys are ignored. */
 #ifndef AD_ARI_H
 #define AD_ARI_H
@@ -44,6 +47,9 @@ struct ad_renewal_state {
     unsigned failures;
     int64_t last_failure;
     char *last_error;
+    char *revoked_serial;  /* NULL: not revoked by us */
+    int64_t revoked_at;
+    char *revoked_reason;  /* the RFC 5280 name, or NULL when none was given */
 };
 
 /* A RenewalInfo object (RFC 9773 4.2) from BODY.  AD_ERR_PROTOCOL, with WHY

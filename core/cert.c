@@ -109,3 +109,60 @@ void ad_cert_info_clear(struct ad_cert_info *ci)
     free(ci->ari_id);
     memset(ci, 0, sizeof *ci);
 }
+
+ad_status ad_cert_der(const char *pem, size_t len, uint8_t **der, size_t *der_len)
+{
+    BIO *b = len <= INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    uint8_t *d = NULL;
+    int n = x ? i2d_X509(x, &d) : -1;
+    ad_status rc = AD_ERR_CRYPTO;
+    if (n > 0) {
+        rc = AD_ERR_NOMEM;
+        if ((*der = malloc((size_t)n))) {
+            memcpy(*der, d, (size_t)n);
+            *der_len = (size_t)n;
+            rc = AD_OK;
+        }
+    }
+    OPENSSL_free(d);
+    X509_free(x);
+    BIO_free(b);
+    return rc;
+}
+
+#define CHAIN_MAX 16
+
+ad_status ad_chain_top_issuer_cn(const char *pem, size_t len, char **cn)
+{
+    BIO *b = len <= INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+    X509 *top = NULL, *x;
+    unsigned char *utf = NULL;
+    ad_status rc = AD_ERR_CRYPTO;
+    *cn = NULL;
+    for (int i = 0; b && i < CHAIN_MAX && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)); i++) {
+        X509_free(top);
+        top = x;
+    }
+    if (!top)
+        goto out;
+    rc = AD_OK;
+    const X509_NAME *issuer = X509_get_issuer_name(top);
+    int idx = issuer ? X509_NAME_get_index_by_NID(issuer, NID_commonName, -1) : -1;
+    const X509_NAME_ENTRY *e = idx >= 0 ? X509_NAME_get_entry(issuer, idx) : NULL;
+    int n = e ? ASN1_STRING_to_UTF8(&utf, X509_NAME_ENTRY_get_data(e)) : -1;
+    if (n < 0)
+        goto out;
+    rc = AD_ERR_NOMEM;
+    if (!(*cn = ad_strndup((const char *)utf, (size_t)n)))
+        goto out;
+    for (char *c = *cn; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    rc = AD_OK;
+out:
+    OPENSSL_free(utf);
+    X509_free(top);
+    BIO_free(b);
+    return rc;
+}

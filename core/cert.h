@@ -25,4 +25,14 @@ void ad_cert_info_clear(struct ad_cert_info *ci);
  * Caller frees; NULL on out-of-memory. */
 char *ad_ari_id(const uint8_t *kid, size_t kidlen, const uint8_t *serial, size_t seriallen);
 
+/* The DER of the first certificate of PEM (LEN bytes).  AD_ERR_CRYPTO when
+ * there is none.  Caller frees *DER. */
+ad_status ad_cert_der(const char *pem, size_t len, uint8_t **der, size_t *der_len);
+/* The issuer common name of the topmost (last) certificate of the PEM
+ * chain (LEN bytes, at most 16 certificates read), as UTF-8 with control
+ * characters replaced by '?'.  AD_ERR_CRYPTO when PEM holds no
+ * certificate, AD_OK with *CN NULL when that issuer has no common name.
+ * Caller frees *CN. */
+ad_status ad_chain_top_issuer_cn(const char *pem, size_t len, char **cn);
+
 #endif

@@ -5,16 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acme.h"
 #include "deploy.h"
 #include "jws.h"
 #include "log.h"
 #include "parse.h"
+#include "revoke.h"
 #include "util.h"
 
 enum {
     O_SERVER = 256, O_STAGING, O_CA_BUNDLE, O_EMAIL, O_AGREE_TOS, O_STATE_DIR, O_CERT_NAME, O_KEY_TYPE,
     O_ACCOUNT_KEY_TYPE, O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS,
-    O_HTTP_TIMEOUT, O_DEPLOY_HOOK, O_FORCE, O_JSON
+    O_HTTP_TIMEOUT, O_DEPLOY_HOOK, O_FORCE, O_JSON,
+    O_REASON, O_YES, O_PROFILE, O_PREFERRED_CHAIN, O_REUSE_KEY, O_EAB_KID, O_EAB_KEY_FILE
 };
 
 static const struct option longopts[] = {
@@ -43,6 +46,13 @@ static const struct option longopts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, O_VERSION},
     {"help", no_argument, NULL, 'h'},
+    {"reason", required_argument, NULL, O_REASON},
+    {"yes", no_argument, NULL, O_YES},
+    {"profile", required_argument, NULL, O_PROFILE},
+    {"preferred-chain", required_argument, NULL, O_PREFERRED_CHAIN},
+    {"reuse-key", no_argument, NULL, O_REUSE_KEY},
+    {"eab-kid", required_argument, NULL, O_EAB_KID},
+    {"eab-hmac-key-file", required_argument, NULL, O_EAB_KEY_FILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -52,6 +62,8 @@ void ad_cli_usage(FILE *f)
           "       acme-dns renew [--cert-name NAME]... [--force] [--json] [options]\n"
           "       acme-dns certificates [--cert-name NAME]... [--json] [--state-dir DIR]\n"
           "       acme-dns directory [--server URL | --staging] [--ca-bundle FILE] [--http-timeout SECS]\n"
+          "       acme-dns revoke --cert-name NAME [--reason REASON] [options]\n"
+          "       acme-dns account show | update --email ADDRESS | deactivate --yes | key-rollover [options]\n"
           "\n"
           "Obtains a certificate from an ACME CA with the dns-01 challenge: the provider plugin\n"
           "puts the TXT records in DNS, acme-dns waits until every authoritative server serves\n"
@@ -69,7 +81,8 @@ void ad_cli_usage(FILE *f)
           "  --server URL                 ACME directory URL (default: Let's Encrypt production)\n"
           "  --staging                    use Let's Encrypt's staging directory\n"
           "  --ca-bundle FILE             trust the CA's HTTPS certificate through FILE (PEM)\n"
-          "  --email ADDRESS              contact address for a new account\n"
+          "  --email ADDRESS              the account's contact (issue: a new account's; an account kept\n"
+          "                               already with another contact is updated)\n"
           "  --agree-tos                  agree to the CA's terms of service (needed for a new account)\n"
           "  --state-dir DIR              accounts, certificates and journals (default /var/lib/acme-dns as\n"
           "                               root, else $XDG_STATE_HOME/acme-dns)\n"
@@ -92,6 +105,22 @@ void ad_cli_usage(FILE *f)
           "  -q, --quiet                  errors only\n"
           "  --version                    print the version\n"
           "  -h, --help                   this help; with --provider NAME, that provider's options\n",
+          f);
+    fputs("  --profile NAME               issue: the CA's certificate profile (acme-dns directory lists them)\n"
+          "  --preferred-chain ISSUER_CN  issue: of the chains the CA offers, the one whose topmost issuer has\n"
+          "                               this common name (else the default chain)\n"
+          "  --reuse-key                  issue: renewals keep the certificate's private key (DANE TLSA 3 1 1)\n"
+          "  --eab-kid KID                external account binding of a new account (CAs that want one): the\n"
+          "                               key ID; the HMAC key from $" AD_EAB_KEY_ENV " or --eab-hmac-key-file\n"
+          "  --eab-hmac-key-file FILE     the file holding the HMAC key (base64url, as the CA gave it)\n"
+          "  --reason REASON              revoke: an RFC 5280 reason (keyCompromise, superseded,\n"
+          "                               cessationOfOperation, affiliationChanged, unspecified, ...)\n"
+          "  --yes                        account deactivate: yes, deactivate the account for good\n"
+          "\n"
+          "issue saves --profile, --preferred-chain, --reuse-key and --eab-kid with the certificate (the HMAC\n"
+          "key as the variable's name or the file's path, never the key).  revoke revokes a saved certificate\n"
+          "with the account key at the CA that issued it; the next renew replaces it.  account show, update\n"
+          "--email, deactivate --yes and key-rollover act on the account at --server (RFC 8555 7.3).\n",
           f);
     fputs("\n"
           "renew takes each certificate's domains, provider and key type from its saved settings;\n"
@@ -258,6 +287,139 @@ static ad_status server_url(struct ad_cli *cli)
     return AD_OK;
 }
 
+/* ------------------------------------------------ revoke, account, EAB, profiles, chains, key reuse */
+
+/* A value we print back and send: printable ASCII, 1 to MAX bytes. */
+static bool printable(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+            return false;
+    return n > 0 && n <= max;
+}
+
+/* One of the options above, C, with its value ARG. */
+static ad_status ca_option(struct ad_cli *cli, int c, const char *arg)
+{
+    switch (c) {
+    case O_REASON:
+        if ((cli->reason = ad_revoke_reason_parse(arg)) < 0) {
+            ad_err("--reason %s: not an RFC 5280 reason: use one of %s", arg, ad_revoke_reason_names());
+            return AD_ERR_USAGE;
+        }
+        return AD_OK;
+    case O_YES: cli->yes = true; return AD_OK;
+    case O_REUSE_KEY: cli->reuse_key = true; return AD_OK;
+    case O_PROFILE:
+        if (!ad_profile_name_ok(arg)) {
+            ad_err("--profile %s: not a profile name (letters, digits, '.', '_' and '-'; acme-dns directory lists "
+                   "the CA's)",
+                   arg);
+            return AD_ERR_USAGE;
+        }
+        return set(&cli->profile, arg);
+    case O_PREFERRED_CHAIN:
+        if (!printable(arg, 256)) {
+            ad_err("--preferred-chain: give the issuer's common name (1 to 256 printable characters)");
+            return AD_ERR_USAGE;
+        }
+        return set(&cli->preferred_chain, arg);
+    case O_EAB_KID:
+        if (!printable(arg, 256)) {
+            ad_err("--eab-kid: give the key ID the CA gave you (1 to 256 printable characters)");
+            return AD_ERR_USAGE;
+        }
+        return set(&cli->eab_kid, arg);
+    default: return set(&cli->eab_key_file, arg);
+    }
+}
+
+/* Each of the options above goes with its commands. */
+static ad_status ca_options_check(const struct ad_cli *cli)
+{
+    const char *cmd = cli->command;
+    bool issue = strcmp(cmd, "issue") == 0, renew = strcmp(cmd, "renew") == 0;
+    const char *bad = NULL, *with = NULL;
+    if (cli->reason >= 0 && strcmp(cmd, "revoke") != 0)
+        bad = "--reason", with = "revoke";
+    else if (cli->yes && (strcmp(cmd, "account") != 0 || !cli->subcommand || strcmp(cli->subcommand, "deactivate")))
+        bad = "--yes", with = "account deactivate";
+    else if (!issue && (cli->profile || cli->preferred_chain || cli->reuse_key))
+        bad = cli->profile ? "--profile" : cli->preferred_chain ? "--preferred-chain" : "--reuse-key",
+        with = "issue (renew takes it from the certificate's saved settings; to change it, run issue again)";
+    else if (!issue && !renew && (cli->eab_kid || cli->eab_key_file))
+        bad = cli->eab_kid ? "--eab-kid" : "--eab-hmac-key-file", with = "issue and renew (for a new account)";
+    if (bad) {
+        ad_err("%s goes with %s", bad, with);
+        return AD_ERR_USAGE;
+    }
+    if (cli->eab_key_file && !cli->eab_kid) {
+        ad_err("--eab-hmac-key-file: give the key ID too (--eab-kid KID)");
+        return AD_ERR_USAGE;
+    }
+    const char *env = getenv(AD_EAB_KEY_ENV);
+    if (cli->eab_kid && !cli->eab_key_file && (!env || !*env)) {
+        ad_err("--eab-kid %s: no HMAC key: set the environment variable " AD_EAB_KEY_ENV
+               " to it, or give --eab-hmac-key-file FILE",
+               cli->eab_kid);
+        return AD_ERR_USAGE;
+    }
+    return AD_OK;
+}
+
+/* revoke and account: what each needs, and what they do not take. */
+static ad_status ca_command_check(struct ad_cli *cli)
+{
+    bool revoke = strcmp(cli->command, "revoke") == 0;
+    const char *what = cli->ndomains ? "-d" : cli->provider ? "--provider" : cli->npopts ? "--provider-opt"
+                       : cli->force ? "--force" : cli->json ? "--json" : cli->ndeploy_hook ? "--deploy-hook" : NULL;
+    if (what) {
+        ad_err("%s does not go with %s", what, cli->command);
+        return AD_ERR_USAGE;
+    }
+    if (revoke) {
+        if (cli->ncert_names != 1) {
+            ad_err("revoke: name the certificate with --cert-name NAME (one; acme-dns certificates lists them)");
+            return AD_ERR_USAGE;
+        }
+        return server_url(cli);
+    }
+    static const char *const subs[] = {"show", "update", "deactivate", "key-rollover"};
+    bool known = false;
+    for (size_t i = 0; cli->subcommand && i < sizeof subs / sizeof *subs; i++)
+        known = known || strcmp(cli->subcommand, subs[i]) == 0;
+    if (!known) {
+        ad_err("account%s%s: say what to do: account show, account update --email ADDRESS, account deactivate "
+               "--yes or account key-rollover",
+               cli->subcommand ? " " : "", cli->subcommand ? cli->subcommand : "");
+        return AD_ERR_USAGE;
+    }
+    const char *sub = cli->subcommand;
+    if (cli->ncert_names) {
+        ad_err("--cert-name does not go with account: an account is the state folder's at --server");
+        return AD_ERR_USAGE;
+    }
+    if (strcmp(sub, "update") == 0 && !cli->email) {
+        ad_err("account update: give the new contact with --email ADDRESS");
+        return AD_ERR_USAGE;
+    }
+    if (strcmp(sub, "update") != 0 && cli->email) {
+        ad_err("--email goes with account update (or with issue)");
+        return AD_ERR_USAGE;
+    }
+    if (strcmp(sub, "deactivate") == 0 && !cli->yes) {
+        ad_err("account deactivate: this is final, the CA never takes the account again (nor renews with it): "
+               "add --yes to go on");
+        return AD_ERR_USAGE;
+    }
+    if (cli->account_key_type_given && strcmp(sub, "key-rollover") != 0) {
+        ad_err("--account-key-type goes with account key-rollover (the new key's type) or with issue");
+        return AD_ERR_USAGE;
+    }
+    return server_url(cli);
+}
+
 ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
 {
     ad_status rc = AD_OK;
@@ -265,6 +427,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
     memset(cli, 0, sizeof *cli);
     cli->propagation_timeout = 120;
     cli->http_timeout = 60;
+    cli->reason = -1;
     opterr = 0;
     optind = 0; /* full re-initialisation (glibc) so that parsing can run twice */
     while (rc == AD_OK && (c = getopt_long(argc, argv, ":p:d:vqh", longopts, NULL)) != -1) {
@@ -390,6 +553,13 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
             }
             break;
         case O_TIMINGS: cli->timings = true; break;
+        case O_REASON:
+        case O_YES:
+        case O_PROFILE:
+        case O_PREFERRED_CHAIN:
+        case O_REUSE_KEY:
+        case O_EAB_KID:
+        case O_EAB_KEY_FILE: rc = ca_option(cli, c, optarg); break;
         case 'v': verbose++; break;
         case 'q': quiet = 1; break;
         case O_VERSION: cli->version = true; break;
@@ -411,17 +581,19 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         cli->verbosity = 3;
     const char *command = "issue";
     if (optind < argc) {
-        static const char *const commands[] = {"issue", "renew", "certificates", "directory"};
+        static const char *const commands[] = {"issue", "renew", "certificates", "directory", "revoke", "account"};
         bool known = false;
         for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
             known = known || strcmp(argv[optind], commands[i]) == 0;
         if (!known) {
-            ad_err("unknown command '%s': the commands are 'issue' (the default), 'renew', 'certificates' and "
-                   "'directory'",
+            ad_err("unknown command '%s': the commands are 'issue' (the default), 'renew', 'certificates', "
+                   "'directory', 'revoke' and 'account'",
                    argv[optind]);
             return AD_ERR_USAGE;
         }
         command = argv[optind];
+        if (strcmp(command, "account") == 0 && optind + 1 < argc && (rc = set(&cli->subcommand, argv[++optind])) != AD_OK)
+            return rc;
         if (optind + 1 < argc) {
             ad_err("unexpected argument '%s': see acme-dns --help", argv[optind + 1]);
             return AD_ERR_USAGE;
@@ -432,6 +604,10 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
     cli->server_given = cli->server || cli->staging;
     if (cli->help || cli->version)
         return AD_OK;
+    if ((rc = ca_options_check(cli)) != AD_OK)
+        return rc;
+    if (strcmp(command, "revoke") == 0 || strcmp(command, "account") == 0)
+        return ca_command_check(cli);
     if (strcmp(command, "directory") == 0)
         return server_url(cli);
     if (strcmp(command, "renew") == 0 || strcmp(command, "certificates") == 0) {
@@ -495,5 +671,10 @@ void ad_cli_clear(struct ad_cli *cli)
     free(cli->popts);
     ad_strv_free(cli->plugin_dirs, cli->nplugin_dirs);
     ad_strv_free(cli->resolvers, cli->nresolvers);
+    free(cli->subcommand);
+    free(cli->profile);
+    free(cli->preferred_chain);
+    free(cli->eab_kid);
+    free(cli->eab_key_file);
     memset(cli, 0, sizeof *cli);
 }

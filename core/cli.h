@@ -42,6 +42,14 @@ struct ad_cli {
     int verbosity;                 /* 0 quiet .. 3 */
     bool help, version;
     unsigned http_timeout;         /* seconds: one HTTPS request to the CA */
+    /* revoke, account, EAB, profiles, chains, key reuse */
+    char *subcommand;              /* account: "show", "update", "deactivate" or "key-rollover" */
+    bool yes;                      /* account deactivate --yes */
+    int reason;                    /* revoke --reason: RFC 5280 reason code, -1 when not given */
+    char *profile;                 /* issue --profile, or NULL */
+    char *preferred_chain;         /* issue --preferred-chain ISSUER_CN, or NULL */
+    bool reuse_key;                /* issue --reuse-key */
+    char *eab_kid, *eab_key_file;  /* --eab-kid, --eab-hmac-key-file (the key itself is never here) */
 };
 
 /* Parse ARGV.  Errors are logged; AD_ERR_USAGE for a bad command line.

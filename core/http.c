@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "curl_util.h"
@@ -128,6 +129,7 @@ void ad_http_response_clear(struct ad_http_response *r)
     free(r->location);
     free(r->nonce);
     free(r->content_type);
+    ad_strv_free(r->links, r->nlinks);
     memset(r, 0, sizeof *r);
     r->retry_after = -1;
 }
@@ -244,6 +246,21 @@ static char *header_dup(CURL *e, const char *name)
     return strdup(hh->value);
 }
 
+/* Every Link header's value into R (at most AD_HTTP_LINKS_MAX; like
+ * header_dup, out of memory leaves some out). */
+static void links_dup(CURL *e, struct ad_http_response *r)
+{
+    struct curl_header *hh;
+    if (curl_easy_header(e, "Link", 0, CURLH_HEADER, -1, &hh) != CURLHE_OK)
+        return;
+    size_t amount = hh->amount < AD_HTTP_LINKS_MAX ? hh->amount : AD_HTTP_LINKS_MAX;
+    if (!(r->links = calloc(amount ? amount : 1, sizeof *r->links)))
+        return;
+    for (size_t i = 0; i < amount; i++)
+        if (curl_easy_header(e, "Link", i, CURLH_HEADER, -1, &hh) == CURLHE_OK && (r->links[r->nlinks] = strdup(hh->value)))
+            r->nlinks++;
+}
+
 /* Fill the response of a transfer that ended well. */
 static ad_status job_response(struct job *j)
 {
@@ -259,6 +276,7 @@ static ad_status job_response(struct job *j)
     j->h->warm = true;
     if (!(r->body = ad_body_take(&j->body, &r->len)) || (ct && !(r->content_type = strdup(ct))))
         return AD_ERR_NOMEM;
+    links_dup(e, r);
     r->location = header_dup(e, "Location");
     r->nonce = header_dup(e, "Replay-Nonce");
     if ((ra = header_dup(e, "Retry-After"))) {
@@ -459,4 +477,132 @@ ad_status ad_http_request(struct ad_http *h, const char *method, const char *url
     if (rc != AD_OK)
         ad_http_response_clear(resp);
     return rc;
+}
+
+/* ------------------------------------------------------------ Link (RFC 8288) */
+
+#define LINK_URL_MAX 2048
+#define LINK_PARAM_MAX 256
+
+static bool ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* A parameter value at *P (a token or a quoted-string) into BUF (SIZE
+ * bytes, cut short when longer); *P moves past it. */
+static void link_param_value(const char **p, char *buf, size_t size)
+{
+    const char *s = *p;
+    size_t n = 0;
+    if (*s == '"') {
+        for (s++; *s && *s != '"'; s++) {
+            if (*s == '\\' && s[1])
+                s++;
+            if (n + 1 < size)
+                buf[n++] = *s;
+        }
+        if (*s == '"')
+            s++;
+    } else {
+        for (; *s && *s != ';' && *s != ',' && !ows(*s); s++)
+            if (n + 1 < size)
+                buf[n++] = *s;
+    }
+    buf[n] = '\0';
+    *p = s;
+}
+
+/* True when the space-separated relation types in LIST include REL. */
+static bool rel_has(const char *list, const char *rel)
+{
+    size_t rl = strlen(rel);
+    for (const char *s = list; *s;) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        size_t l = strcspn(s, " \t");
+        if (l == rl && l && strncasecmp(s, rel, l) == 0)
+            return true;
+        s += l;
+    }
+    return false;
+}
+
+static bool link_url_ok(const char *u, size_t len)
+{
+    if (len < 9 || len > LINK_URL_MAX || strncmp(u, "https://", 8) != 0)
+        return false;
+    for (size_t i = 0; i < len; i++) /* what RFC 3986 allows in a URI, no more */
+        if ((unsigned char)u[i] <= ' ' || (unsigned char)u[i] >= 0x7f || strchr("<>\"\\{}|^`", u[i]))
+            return false;
+    return true;
+}
+
+ad_status ad_link_parse(const char *value, const char *rel, size_t max, char ***urls, size_t *n)
+{
+    const char *s = value;
+    while (*s) {
+        while (ows(*s) || *s == ',')
+            s++;
+        if (*s != '<')
+            break; /* not a link-value: the rest cannot be trusted to parse */
+        const char *gt = strchr(s, '>');
+        if (!gt)
+            break;
+        const char *uri = s + 1;
+        size_t ulen = (size_t)(gt - uri);
+        bool match = false, seen_rel = false;
+        s = gt + 1;
+        for (;;) {
+            while (ows(*s))
+                s++;
+            if (*s != ';')
+                break;
+            s++;
+            while (ows(*s))
+                s++;
+            size_t nl = strcspn(s, "=;, \t");
+            bool is_rel = nl == 3 && strncasecmp(s, "rel", 3) == 0;
+            char val[LINK_PARAM_MAX];
+            s += nl;
+            while (ows(*s))
+                s++;
+            val[0] = '\0';
+            if (*s == '=') {
+                s++;
+                while (ows(*s))
+                    s++;
+                link_param_value(&s, val, sizeof val);
+            }
+            if (is_rel && !seen_rel) { /* RFC 8288 3.3: only the first rel counts */
+                seen_rel = true;
+                match = rel_has(val, rel);
+            }
+        }
+        /* Anything else up to the next link-value is passed over. */
+        while (*s && *s != ',')
+            s++;
+        if (!match || !link_url_ok(uri, ulen))
+            continue;
+        if (*n >= max)
+            break;
+        char **a = realloc(*urls, (*n + 1) * sizeof **urls);
+        if (!a)
+            return AD_ERR_NOMEM;
+        *urls = a;
+        if (!(a[*n] = ad_strndup(uri, ulen)))
+            return AD_ERR_NOMEM;
+        (*n)++;
+    }
+    return AD_OK;
+}
+
+ad_status ad_http_links(const struct ad_http_response *resp, const char *rel, size_t max, char ***urls, size_t *n)
+{
+    for (size_t i = 0; i < resp->nlinks; i++) {
+        ad_status rc = ad_link_parse(resp->links[i], rel, max, urls, n);
+        if (rc != AD_OK)
+            return rc;
+    }
+    return AD_OK;
 }

@@ -20,6 +20,8 @@ struct ad_http_response {
     char *nonce;          /* Replay-Nonce or NULL; owned */
     char *content_type;   /* or NULL; owned */
     long retry_after;     /* seconds from Retry-After, or -1 */
+    char **links;         /* every Link header's value (at most AD_HTTP_LINKS_MAX); owned */
+    size_t nlinks;
 };
 
 /* CA_BUNDLE may be NULL (system trust).  Caller frees with ad_http_free. */
@@ -57,5 +59,16 @@ unsigned long ad_http_connects(const struct ad_http *h);
 const char *ad_http_version(const struct ad_http *h);
 /* Connect and whole-request time limits in milliseconds (defaults 10 s and 60 s). */
 void ad_http_set_timeouts(struct ad_http *h, unsigned connect_ms, unsigned request_ms);
+
+/* Link headers kept of one response, at most. */
+#define AD_HTTP_LINKS_MAX 32
+/* Append to *URLS (*N of them, at most MAX in all) the https:// targets of
+ * the link-values in VALUE (one Link header's value, RFC 8288:
+ * <URI>; rel="a b"; ..., <URI>; ...) whose relation types include REL (ASCII
+ * case-insensitive).  Other targets, relative references and what does not
+ * parse are passed over.  *URLS: caller frees with ad_strv_free. */
+ad_status ad_link_parse(const char *value, const char *rel, size_t max, char ***urls, size_t *n);
+/* The same over every Link header of RESP. */
+ad_status ad_http_links(const struct ad_http_response *resp, const char *rel, size_t max, char ***urls, size_t *n);
 
 #endif

@@ -1,13 +1,16 @@
 #include "issue.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "ari.h"
+#include "account.h"
 #include "cert.h"
+#include "chain.h"
 #include "csr.h"
 #include "deploy.h"
 #include "dnscheck.h"
@@ -19,7 +22,6 @@
 #include "util.h"
 #include "walltime.h"
 
-#define AD_ACCOUNT_FILE_MAX 65536
 #define AD_AUTHZ_TIMEOUT_MS 300000u
 #define AD_ORDER_TIMEOUT_MS 300000u
 /* After a propagation wait that failed, how long each zone is asked again
@@ -66,19 +68,6 @@ void ad_since(struct ad_timings *tm, enum ad_phase ph, struct ad_mark m)
 
 /* ------------------------------------------------------------------ the CA */
 
-static char *slug(const char *url)
-{
-    const char *p = strncmp(url, "https://", 8) == 0 ? url + 8 : url;
-    char *s = strdup(p);
-    if (!s)
-        return NULL;
-    for (char *c = s; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
-              *c == '-'))
-            *c = '_';
-    return s;
-}
-
 void ad_http_figures_add(struct ad_http_figures *hf, const struct ad_http *h)
 {
     if (!h)
@@ -118,68 +107,6 @@ void ad_ca_free(struct ad_ca *ca)
     free(ca->thumbprint);
     free(ca->server);
     free(ca);
-}
-
-/* Account key and URL, kept in STATE/accounts/<server>/. */
-ad_status ad_ca_account(struct ad_ca *ca, const char *state_dir, const char *email, bool agree_tos, int key_type)
-{
-    ad_status rc = AD_ERR_NOMEM;
-    char *s = slug(ca->server), *dir = NULL, *keyp = NULL, *urlp = NULL, *pem = NULL, *url = NULL;
-    size_t len;
-    bool have_key = false, created = false;
-
-    if (ca->have_account)
-        return AD_OK;
-    if (!s || !(dir = ad_asprintf("%s/accounts/%s", state_dir, s)) ||
-        !(keyp = ad_asprintf("%s/account.key", dir)) || !(urlp = ad_asprintf("%s/account.url", dir)))
-        goto out;
-    if ((rc = ad_store_mkdirs(dir, 0700)) != AD_OK)
-        goto out;
-    if (ad_store_read(keyp, AD_ACCOUNT_FILE_MAX, &pem, &len) == AD_OK) {
-        if (ad_key_from_pem(pem, len, &ca->account_key) != AD_OK) {
-            ad_err("the account key %s is not a PEM private key: restore it or remove it to make a new account",
-                   keyp);
-            rc = AD_ERR_CRYPTO;
-            goto out;
-        }
-        have_key = true;
-    } else if (errno != ENOENT) {
-        ad_err("cannot read the account key %s: %s", keyp, strerror(errno));
-        rc = AD_ERR_IO;
-        goto out;
-    } else {
-        free(pem);
-        pem = NULL;
-        if ((rc = ad_key_generate((enum ad_key_type)key_type, &ca->account_key)) != AD_OK ||
-            (rc = ad_key_to_pem(ca->account_key, &pem, &len)) != AD_OK ||
-            (rc = ad_store_write(keyp, pem, len, 0600)) != AD_OK)
-            goto out;
-        ad_debug("new account key in %s", keyp);
-    }
-    if ((rc = ad_jwk_thumbprint(ca->account_key, &ca->thumbprint)) != AD_OK)
-        goto out;
-    ad_acme_set_key(ca->acme, ca->account_key);
-    if (have_key && ad_store_read(urlp, 4096, &url, &len) == AD_OK && len > 8 && strncmp(url, "https://", 8) == 0) {
-        url[strcspn(url, "\r\n")] = '\0';
-    } else {
-        free(url);
-        url = NULL;
-        if ((rc = ad_acme_account(ca->acme, email, agree_tos, have_key, &url, &created)) != AD_OK)
-            goto out;
-        if ((rc = ad_store_write(urlp, url, strlen(url), 0600)) != AD_OK)
-            goto out;
-        ad_info("%s account %s", created ? "created" : "found", url);
-    }
-    if ((rc = ad_acme_set_kid(ca->acme, url)) == AD_OK)
-        ca->have_account = true;
-out:
-    free(s);
-    free(dir);
-    free(keyp);
-    free(urlp);
-    free(pem);
-    free(url);
-    return rc;
 }
 
 /* ------------------------------------------------------------------ the flow */
@@ -278,6 +205,7 @@ static ad_status orders(struct eng *e)
         e->orders[i].names = (const char *const *)e->jobs[i].domains;
         e->orders[i].n = e->jobs[i].ndomains;
         e->orders[i].replaces = e->jobs[i].replaces;
+        e->orders[i].profile = e->jobs[i].profile;
     }
     /* Only the live jobs' orders are sent: pack them. */
     struct ad_order_req *q = calloc(e->n ? e->n : 1, sizeof *q);
@@ -676,6 +604,33 @@ out:
     return rc;
 }
 
+/* The key of J's new certificate: its current one with reuse_key, else new. */
+static ad_status cert_key(const struct ad_job *j, EVP_PKEY **key)
+{
+    char *path = ad_asprintf("%s/privkey.pem", j->cert_dir);
+    bool kept = false;
+    ad_status rc = path ? ad_key_for_cert(path, (enum ad_key_type)j->key_type, j->reuse_key, key, &kept)
+                        : AD_ERR_NOMEM;
+    if (kept)
+        ad_info("%s: keeping its private key (%s, --reuse-key)", j->cert_name, path);
+    free(path);
+    return rc;
+}
+
+/* The preferred chain of each downloaded certificate (JOBS[WHICH[k]]). */
+static ad_status prefer_chains(struct eng *e, struct ad_order *const *ords, const char *const *whats,
+                               const size_t *which, size_t n, char **pems, size_t *lens, const ad_status *rcs)
+{
+    const char **prefs = calloc(n ? n : 1, sizeof *prefs);
+    if (!prefs)
+        return AD_ERR_NOMEM;
+    for (size_t k = 0; k < n; k++)
+        prefs[k] = e->jobs[which[k]].preferred_chain;
+    ad_status rc = ad_chain_prefer(e->ca->acme, ords, prefs, whats, n, pems, lens, rcs);
+    free(prefs);
+    return rc;
+}
+
 /* Keys, CSRs, finalization, downloads and the files of every live job. */
 static ad_status finish(struct eng *e)
 {
@@ -693,7 +648,7 @@ static ad_status finish(struct eng *e)
         struct ad_job *j = &e->jobs[i];
         if (!alive(j))
             continue;
-        if ((rc = ad_key_generate((enum ad_key_type)j->key_type, &e->keys[i])) != AD_OK ||
+        if ((rc = cert_key(j, &e->keys[i])) != AD_OK ||
             (rc = ad_csr_make(e->keys[i], (const char *const *)j->domains, j->ndomains, &csrs[m])) != AD_OK) {
             if (rc == AD_ERR_NOMEM)
                 goto out;
@@ -718,7 +673,8 @@ static ad_status finish(struct eng *e)
         whats[d] = whats[k];
         which[d++] = which[k];
     }
-    if ((rc = ad_acme_download(e->ca->acme, ords, whats, d, pems, lens, rcs)) != AD_OK)
+    if ((rc = ad_acme_download(e->ca->acme, ords, whats, d, pems, lens, rcs)) != AD_OK ||
+        (rc = prefer_chains(e, ords, whats, which, d, pems, lens, rcs)) != AD_OK)
         goto out;
     size_t w = 0;
     for (size_t k = 0; k < d; k++) { /* the certificates the CA sent and that check out */
@@ -816,6 +772,22 @@ static char *absolute(const char *path)
     return r ? r : strdup(path);
 }
 
+/* Profile, preferred chain, key reuse, and the external account binding
+ * with where its HMAC key is (never the key). */
+static ad_status settings_ca_features(const struct ad_cli *cli, struct ad_settings *s)
+{
+    s->reuse_key = cli->reuse_key;
+    if ((cli->profile && !(s->profile = strdup(cli->profile))) ||
+        (cli->preferred_chain && !(s->preferred_chain = strdup(cli->preferred_chain))))
+        return AD_ERR_NOMEM;
+    if (!cli->eab_kid)
+        return AD_OK;
+    if (!(s->eab_kid = strdup(cli->eab_kid)) ||
+        (cli->eab_key_file ? !(s->eab_key_file = absolute(cli->eab_key_file)) : !(s->eab_key_env = strdup(AD_EAB_KEY_ENV))))
+        return AD_ERR_NOMEM;
+    return AD_OK;
+}
+
 /* What CLI asked for, as settings.json keeps it (the provider as IN saves it). */
 static ad_status settings_from_cli(const struct ad_cli *cli, const struct ad_instance *in, struct ad_settings *s)
 {
@@ -844,7 +816,33 @@ static ad_status settings_from_cli(const struct ad_cli *cli, const struct ad_ins
                                                       ? absolute(cli->deploy_hook[0])
                                                       : strdup(cli->deploy_hook[i])))
             return AD_ERR_NOMEM;
-    return AD_OK;
+    return settings_ca_features(cli, s);
+}
+
+/* --eab-kid's HMAC key can be read and decoded, before the CA is asked. */
+static ad_status eab_key_check(const struct ad_cli *cli)
+{
+    uint8_t *key = NULL;
+    size_t len = 0;
+    if (!cli->eab_kid)
+        return AD_OK;
+    const struct ad_eab eab = {cli->eab_kid, cli->eab_key_file, NULL};
+    ad_status rc = ad_eab_key(&eab, &key, &len);
+    if (key)
+        OPENSSL_cleanse(key, len);
+    free(key);
+    return rc;
+}
+
+/* PROFILE (or NULL) is one the CA offers: refused before any order. */
+static ad_status profile_check(const struct ad_ca *ca, const char *profile)
+{
+    char *why = NULL;
+    ad_status rc = profile ? ad_acme_profile_check(ca->acme, profile, &why) : AD_OK;
+    if (rc == AD_ERR_USAGE)
+        ad_err("--profile %s: %s", profile, why);
+    free(why);
+    return rc;
 }
 
 ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exit_code)
@@ -875,13 +873,19 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exi
         rc = AD_ERR_NOMEM;
         goto out;
     }
+    if ((rc = eab_key_check(cli)) != AD_OK)
+        goto out;
     struct ad_mark t0 = ad_mark();
+    const struct ad_account_opts ao = {cli->email, cli->agree_tos, cli->account_key_type,
+                                       {cli->eab_kid, cli->eab_key_file, NULL}, true, true};
     if ((rc = ad_ca_open(cli->server, cli->ca_bundle, cli->http_timeout, &ca)) != AD_OK ||
-        (rc = ad_ca_account(ca, state_dir, cli->email, cli->agree_tos, cli->account_key_type)) != AD_OK)
+        (rc = profile_check(ca, cli->profile)) != AD_OK || (rc = ad_account_open(ca, state_dir, &ao)) != AD_OK)
         goto out;
     ad_since(&tm, AD_PH_ACCOUNT, t0);
     job = (struct ad_job){.cert_name = cli->cert_name, .cert_dir = dir, .domains = cli->domains,
-                          .ndomains = cli->ndomains, .key_type = cli->key_type, .inst = in};
+                          .ndomains = cli->ndomains, .key_type = cli->key_type, .inst = in,
+                          .profile = cli->profile, .preferred_chain = cli->preferred_chain,
+                          .reuse_key = cli->reuse_key};
     const struct ad_obtain_opts o = {cli->resolvers, cli->nresolvers, cli->propagation_timeout, cli->skip_propagation,
                                      true};
     rc = ad_obtain(ca, set, &o, &job, 1, &tm);

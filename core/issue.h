@@ -58,9 +58,7 @@ struct ad_ca {
 /* Connect to SERVER's directory.  Caller frees with ad_ca_free. */
 ad_status ad_ca_open(const char *server, const char *ca_bundle, unsigned http_timeout_s, struct ad_ca **out);
 void ad_ca_free(struct ad_ca *ca);
-/* The account of STATE_DIR for this CA: found, or created with EMAIL
- * (may be NULL) when AGREE_TOS. */
-ad_status ad_ca_account(struct ad_ca *ca, const char *state_dir, const char *email, bool agree_tos, int key_type);
+/* Its account: ad_account_open (account.h). */
 
 /* One certificate to obtain. */
 struct ad_job {
@@ -77,6 +75,10 @@ struct ad_job {
     const char *phase;           /* where it failed (static text) */
     char *cert;                  /* the new leaf (PEM) when written; free it */
     bool replaced;               /* the order named the replaced certificate */
+    /* in, borrowed until ad_obtain returns */
+    const char *profile;         /* the CA's certificate profile, or NULL */
+    const char *preferred_chain; /* the topmost issuer's common name of the chain to prefer, or NULL */
+    bool reuse_key;              /* keep the key in cert_dir/privkey.pem */
 };
 
 struct ad_obtain_opts {

@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -170,17 +171,64 @@ out:
     return rc;
 }
 
+/* Sign PROT (the protected header) and PAYLOAD into a flattened JWS: with
+ * KEY, or with HMAC-SHA256 under MAC[0..MACLEN) when KEY is NULL. */
+static ad_status jws_finish(json_object *prot, const char *payload, EVP_PKEY *key, const uint8_t *mac, size_t maclen,
+                            char **out)
+{
+    ad_status rc = AD_ERR_NOMEM;
+    json_object *jws = json_object_new_object();
+    char *prot64 = NULL, *pay64 = NULL, *sig64 = NULL, *input = NULL;
+    uint8_t *sig = NULL, hmac[EVP_MAX_MD_SIZE];
+    size_t siglen = 0;
+    const char *ps = json_object_to_json_string_ext(prot, JSON_FLAGS);
+
+    if (!jws || !ps || !(prot64 = ad_b64url_encode((const uint8_t *)ps, strlen(ps))) ||
+        !(pay64 = ad_b64url_encode((const uint8_t *)payload, strlen(payload))))
+        goto out;
+    size_t il = strlen(prot64) + strlen(pay64) + 2;
+    if (!(input = malloc(il)))
+        goto out;
+    snprintf(input, il, "%s.%s", prot64, pay64);
+    if (key) {
+        if ((rc = ad_jws_raw_sign(key, (const uint8_t *)input, strlen(input), &sig, &siglen)) != AD_OK)
+            goto out;
+        sig64 = ad_b64url_encode(sig, siglen);
+    } else {
+        if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, mac, maclen, (const uint8_t *)input, strlen(input), hmac,
+                       sizeof hmac, &siglen)) {
+            ad_err("cannot compute the HMAC of the external account binding (OpenSSL)");
+            rc = AD_ERR_CRYPTO;
+            goto out;
+        }
+        sig64 = ad_b64url_encode(hmac, siglen);
+        OPENSSL_cleanse(hmac, sizeof hmac);
+    }
+    rc = AD_ERR_NOMEM;
+    if (!sig64 || add_str(jws, "protected", prot64) || add_str(jws, "payload", pay64) ||
+        add_str(jws, "signature", sig64))
+        goto out;
+    if (!(*out = strdup(json_object_to_json_string_ext(jws, JSON_FLAGS))))
+        goto out;
+    rc = AD_OK;
+out:
+    json_object_put(jws);
+    free(prot64);
+    free(pay64);
+    free(sig64);
+    free(input);
+    free(sig);
+    return rc;
+}
+
 ad_status ad_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
                       const char *payload, char **out)
 {
     ad_status rc = AD_ERR_NOMEM;
-    json_object *prot = json_object_new_object(), *jws = json_object_new_object();
-    char *prot64 = NULL, *pay64 = NULL, *sig64 = NULL, *input = NULL;
-    uint8_t *sig = NULL;
-    size_t siglen;
+    json_object *prot = json_object_new_object();
     const char *alg = ad_jws_alg(key);
 
-    if (!prot || !jws)
+    if (!prot)
         goto out;
     if (!alg) {
         rc = AD_ERR_CRYPTO;
@@ -200,30 +248,42 @@ ad_status ad_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const c
         }
         json_object_object_add(prot, "jwk", jwk);
     }
-    const char *ps = json_object_to_json_string_ext(prot, JSON_FLAGS);
-    if (!(prot64 = ad_b64url_encode((const uint8_t *)ps, strlen(ps))) ||
-        !(pay64 = ad_b64url_encode((const uint8_t *)payload, strlen(payload))))
-        goto out;
-    size_t il = strlen(prot64) + strlen(pay64) + 2;
-    if (!(input = malloc(il)))
-        goto out;
-    snprintf(input, il, "%s.%s", prot64, pay64);
-    if ((rc = ad_jws_raw_sign(key, (const uint8_t *)input, strlen(input), &sig, &siglen)) != AD_OK)
-        goto out;
-    rc = AD_ERR_NOMEM;
-    if (!(sig64 = ad_b64url_encode(sig, siglen)) || add_str(jws, "protected", prot64) ||
-        add_str(jws, "payload", pay64) || add_str(jws, "signature", sig64))
-        goto out;
-    if (!(*out = strdup(json_object_to_json_string_ext(jws, JSON_FLAGS))))
-        goto out;
-    rc = AD_OK;
+    rc = jws_finish(prot, payload, key, NULL, 0, out);
 out:
     json_object_put(prot);
-    json_object_put(jws);
-    free(prot64);
-    free(pay64);
-    free(sig64);
-    free(input);
-    free(sig);
+    return rc;
+}
+
+ad_status ad_jws_eab(const char *kid, const uint8_t *mac_key, size_t mac_len, const char *url, EVP_PKEY *account_key,
+                     char **out)
+{
+    json_object *prot = json_object_new_object();
+    char *jwk = NULL;
+    ad_status rc = AD_ERR_NOMEM;
+    if (!prot || add_str(prot, "alg", "HS256") || add_str(prot, "kid", kid) || add_str(prot, "url", url))
+        goto out;
+    if ((rc = ad_jwk_json(account_key, &jwk)) == AD_OK)
+        rc = jws_finish(prot, jwk, NULL, mac_key, mac_len, out);
+out:
+    json_object_put(prot);
+    free(jwk);
+    return rc;
+}
+
+ad_status ad_jws_key_change(EVP_PKEY *new_key, EVP_PKEY *old_key, const char *account_url, const char *url,
+                            char **out)
+{
+    json_object *pay = json_object_new_object(), *old = jwk_object(old_key);
+    ad_status rc = AD_ERR_NOMEM;
+    if (!pay || !old || add_str(pay, "account", account_url)) {
+        rc = pay && !old ? AD_ERR_CRYPTO : AD_ERR_NOMEM;
+        json_object_put(old);
+        goto out;
+    }
+    json_object_object_add(pay, "oldKey", old);
+    const char *ps = json_object_to_json_string_ext(pay, JSON_FLAGS);
+    rc = ps ? ad_jws_sign(new_key, NULL, NULL, url, ps, out) : AD_ERR_NOMEM;
+out:
+    json_object_put(pay);
     return rc;
 }

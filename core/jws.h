@@ -25,5 +25,16 @@ ad_status ad_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const c
                       const char *payload, char **out);
 /* Raw signature of DATA with KEY as JWS wants it (r||s for EC).  Caller frees. */
 ad_status ad_jws_raw_sign(EVP_PKEY *key, const uint8_t *data, size_t len, uint8_t **sig, size_t *siglen);
+/* External account binding (RFC 8555 7.3.4): a flattened JWS, protected
+ * {alg "HS256", kid KID, url URL (the newAccount URL)}, no nonce, payload
+ * ACCOUNT_KEY's public JWK, MAC'ed with HMAC-SHA256 under MAC_KEY (the
+ * decoded bytes, MAC_LEN of them).  Caller frees *OUT. */
+ad_status ad_jws_eab(const char *kid, const uint8_t *mac_key, size_t mac_len, const char *url, EVP_PKEY *account_key,
+                     char **out);
+/* The inner JWS of an account key change (RFC 8555 7.3.5): protected {alg,
+ * jwk NEW_KEY, url URL (the keyChange URL)}, no nonce, payload {account
+ * ACCOUNT_URL, oldKey OLD_KEY's JWK}, signed by NEW_KEY.  Caller frees *OUT. */
+ad_status ad_jws_key_change(EVP_PKEY *new_key, EVP_PKEY *old_key, const char *account_url, const char *url,
+                            char **out);
 
 #endif

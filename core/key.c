@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+
 #include "log.h"
+#include "store.h"
 
 static const char *const key_names[] = {"ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"};
 
@@ -74,5 +77,54 @@ ad_status ad_key_from_pem(const char *pem, size_t len, EVP_PKEY **out)
     if (!k)
         return AD_ERR_CRYPTO;
     *out = k;
+    return AD_OK;
+}
+
+int ad_key_type_of(EVP_PKEY *key)
+{
+    int bits = EVP_PKEY_get_bits(key);
+    if (EVP_PKEY_is_a(key, "EC"))
+        return bits == 256 ? AD_KEY_EC256 : bits == 384 ? AD_KEY_EC384 : -1;
+    if (EVP_PKEY_is_a(key, "RSA"))
+        return bits == 2048 ? AD_KEY_RSA2048 : bits == 3072 ? AD_KEY_RSA3072 : bits == 4096 ? AD_KEY_RSA4096 : -1;
+    return -1;
+}
+
+#define KEY_FILE_MAX 65536
+
+ad_status ad_key_for_cert(const char *path, enum ad_key_type type, bool reuse, EVP_PKEY **out, bool *kept)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    EVP_PKEY *k = NULL;
+    *kept = false;
+    if (!reuse)
+        return ad_key_generate(type, out);
+    if (ad_store_read(path, KEY_FILE_MAX, &pem, &len) != AD_OK) {
+        if (errno != ENOENT) {
+            ad_err("cannot read the key to keep, %s: %s", path, strerror(errno));
+            return AD_ERR_IO;
+        }
+        return ad_key_generate(type, out); /* the first certificate of this name */
+    }
+    ad_status rc = ad_key_from_pem(pem, len, &k);
+    OPENSSL_cleanse(pem, len);
+    free(pem);
+    if (rc != AD_OK) {
+        ad_err("the key to keep (--reuse-key), %s, is not a PEM private key: restore it, or remove it to get a "
+               "new key",
+               path);
+        return AD_ERR_CRYPTO;
+    }
+    if (ad_key_type_of(k) != (int)type) {
+        int t = ad_key_type_of(k);
+        ad_warn("the key in %s is %s, not %s (--key-type): a new %s key replaces it", path,
+                t < 0 ? "of another type" : ad_key_type_name((enum ad_key_type)t), ad_key_type_name(type),
+                ad_key_type_name(type));
+        EVP_PKEY_free(k);
+        return ad_key_generate(type, out);
+    }
+    *out = k;
+    *kept = true;
     return AD_OK;
 }

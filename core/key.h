@@ -3,6 +3,7 @@
 #define AD_KEY_H
 
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "acme-dns/status.h"
@@ -20,5 +21,13 @@ ad_status ad_key_generate(enum ad_key_type type, EVP_PKEY **out);
 ad_status ad_key_to_pem(EVP_PKEY *key, char **pem, size_t *len);
 /* Private key from PEM text.  Caller frees with EVP_PKEY_free. */
 ad_status ad_key_from_pem(const char *pem, size_t len, EVP_PKEY **out);
+/* The type of KEY (enum ad_key_type), -1 when none of ours. */
+int ad_key_type_of(EVP_PKEY *key);
+/* The private key of a certificate about to be ordered, whose current key
+ * is in the file PATH: with REUSE, that key when PATH holds one of TYPE
+ * (*KEPT true); else, or when PATH does not exist, a new key of TYPE.  A
+ * PATH that exists but holds no key is an error with REUSE (the key the
+ * user wants kept is damaged).  Caller frees *OUT with EVP_PKEY_free. */
+ad_status ad_key_for_cert(const char *path, enum ad_key_type type, bool reuse, EVP_PKEY **out, bool *kept);
 
 #endif

@@ -4,12 +4,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "cli.h"
 #include "issue.h"
 #include "log.h"
 #include "plugin.h"
 #include "providers.h"
 #include "renew.h"
+#include "revoke.h"
 #include "store.h"
 #include "util.h"
 
@@ -70,6 +72,10 @@ int main(int argc, char **argv)
         goto out;
     if (strcmp(cli.command, "renew") == 0)
         rc = ad_renew_run(&cli, state_dir, &exit_code);
+    else if (strcmp(cli.command, "revoke") == 0)
+        rc = ad_revoke_run(&cli, state_dir);
+    else if (strcmp(cli.command, "account") == 0)
+        rc = ad_account_run(&cli, state_dir);
     else
         rc = ad_issue_run(&cli, state_dir, &exit_code);
 out:

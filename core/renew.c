@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "ari.h"
 #include "cert.h"
 #include "deploy.h"
@@ -182,6 +183,12 @@ static bool same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* C's certificate is the one acme-dns revoke revoked. */
+static bool revoked(const struct cert *c)
+{
+    return c->have_cert && c->st.revoked_serial && c->info.serial && strcmp(c->st.revoked_serial, c->info.serial) == 0;
+}
+
 /* When C is due, for the certificates whose ARI answer is to hand or not
  * needed; those that need one are marked in NEED. */
 static void due_offline(const struct run *r, struct cert *c, bool ari, int64_t now, bool *need)
@@ -197,6 +204,12 @@ static void due_offline(const struct run *r, struct cert *c, bool ari, int64_t n
         c->status = C_DUE;
         c->why = "no usable certificate";
         c->due_at = now;
+        return;
+    }
+    if (revoked(c)) {
+        c->status = C_DUE; /* whatever window was kept from before */
+        c->why = "revoked";
+        c->due_at = c->st.revoked_at;
         return;
     }
     if (c->info.not_after <= now) {
@@ -342,7 +355,9 @@ static ad_status renew_batch(struct run *r, struct ad_ca *ca, struct cert **cs, 
             goto out;
         jobs[i] = (struct ad_job){.cert_name = c->name, .cert_dir = c->dir, .domains = c->set.domains,
                                   .ndomains = c->set.ndomains, .key_type = c->set.key_type, .inst = in,
-                                  .replaces = ari && c->have_cert ? c->info.ari_id : NULL};
+                                  .replaces = ari && c->have_cert ? c->info.ari_id : NULL,
+                                  .profile = c->set.profile, .preferred_chain = c->set.preferred_chain,
+                                  .reuse_key = c->set.reuse_key};
     }
     ad_info("renewing %zu certificate(s) at %s", n, ca->server);
     rc = ad_obtain(ca, r->set, &o, jobs, n, &r->tm);
@@ -359,6 +374,24 @@ static ad_status renew_batch(struct run *r, struct ad_ca *ca, struct cert **cs, 
 out:
     free(jobs);
     return rc;
+}
+
+/* C's saved profile, if any, is one the CA offers; else C fails. */
+static bool profile_offered(const struct ad_ca *ca, struct cert *c)
+{
+    char *why = NULL;
+    ad_status rc = c->set.profile ? ad_acme_profile_check(ca->acme, c->set.profile, &why) : AD_OK;
+    if (rc == AD_ERR_USAGE) {
+        char *msg = ad_asprintf("its saved profile is refused: %s; run acme-dns issue again with another "
+                                "--profile, or without one",
+                                why);
+        ad_err("%s: %s", c->name, msg ? msg : why);
+        cert_fail(c, rc, msg);
+    } else if (rc != AD_OK) {
+        cert_fail(c, rc, NULL);
+    }
+    free(why);
+    return rc == AD_OK;
 }
 
 /* Every certificate of one CA: when each is due, then the due ones. */
@@ -403,7 +436,7 @@ static ad_status renew_ca(struct run *r, struct cert **cs, size_t n)
         goto out;
     m = 0;
     for (size_t i = 0; i < n; i++)
-        if (cs[i]->status == C_DUE)
+        if (cs[i]->status == C_DUE && profile_offered(ca, cs[i]))
             sub[m++] = cs[i];
     rc = AD_OK;
     if (!m)
@@ -411,8 +444,13 @@ static ad_status renew_ca(struct run *r, struct cert **cs, size_t n)
     /* The account: the run's options, else the first due certificate's. */
     const struct ad_settings *s0 = &sub[0]->set;
     t0 = ad_mark();
-    rc = ad_ca_account(ca, r->state_dir, r->cli->email ? r->cli->email : s0->email, r->cli->agree_tos || s0->agree_tos,
-                       r->cli->account_key_type_given ? r->cli->account_key_type : s0->account_key_type);
+    const struct ad_account_opts ao = {
+        r->cli->email ? r->cli->email : s0->email, r->cli->agree_tos || s0->agree_tos,
+        r->cli->account_key_type_given ? r->cli->account_key_type : s0->account_key_type,
+        r->cli->eab_kid ? (struct ad_eab){r->cli->eab_kid, r->cli->eab_key_file, NULL}
+                        : (struct ad_eab){s0->eab_kid, s0->eab_key_file, s0->eab_key_env},
+        true, false};
+    rc = ad_account_open(ca, r->state_dir, &ao);
     ad_since(&r->tm, AD_PH_ACCOUNT, t0);
     if (rc != AD_OK) {
         for (size_t i = 0; i < m; i++)
@@ -711,6 +749,8 @@ ad_status ad_certificates_run(const struct ad_cli *cli, const char *state_dir)
             }
             if (c->st.failures)
                 json_object_object_add(o, "failures", json_object_new_int((int)c->st.failures));
+            if (revoked(c))
+                json_object_object_add(o, "revoked", json_object_new_boolean(1));
             if (c->status == C_FAILED || c->status == C_SKIPPED)
                 json_object_object_add(o, "problem", json_object_new_string(c->error ? c->error : ""));
             json_object_array_add(arr, o);
@@ -718,6 +758,8 @@ ad_status ad_certificates_run(const struct ad_cli *cli, const char *state_dir)
             char ren[96];
             if (!c->have_cert)
                 snprintf(ren, sizeof ren, "%s", c->have_settings ? "now (no certificate)" : "-");
+            else if (revoked(c))
+                snprintf(ren, sizeof ren, "now (revoked)");
             else if (ari)
                 snprintf(ren, sizeof ren, "%s (ARI; check %s)", due, chk);
             else

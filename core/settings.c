@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acme.h"
 #include "cli.h"
 #include "jws.h"
 #include "log.h"
@@ -343,7 +344,32 @@ void ad_settings_clear(struct ad_settings *s)
     ad_provider_conf_clear(&s->provider);
     ad_strv_free(s->resolvers, s->nresolvers);
     ad_strv_free(s->deploy_hook, s->ndeploy_hook);
+    free(s->profile);
+    free(s->preferred_chain);
+    free(s->eab_kid);
+    free(s->eab_key_file);
+    free(s->eab_key_env);
     memset(s, 0, sizeof *s);
+}
+
+/* Profile, preferred chain, key reuse and the external account binding. */
+static ad_status parse_ca_features(json_object *root, json_object *acct, struct ad_settings *s, char *why,
+                                   size_t size)
+{
+    ad_status rc;
+    if ((rc = get_str(root, "profile", false, &s->profile, why, size)) != AD_OK ||
+        (rc = get_str(root, "preferred_chain", false, &s->preferred_chain, why, size)) != AD_OK ||
+        (rc = get_bool(root, "reuse_key", &s->reuse_key, why, size)) != AD_OK)
+        return rc;
+    if (s->profile && !ad_profile_name_ok(s->profile))
+        return bad(why, size, "\"profile\" is not a profile name (letters, digits, '.', '_', '-')");
+    if (acct && ((rc = get_str(acct, "eab_kid", false, &s->eab_kid, why, size)) != AD_OK ||
+                 (rc = get_str(acct, "eab_hmac_key_file", false, &s->eab_key_file, why, size)) != AD_OK ||
+                 (rc = get_str(acct, "eab_hmac_key_env", false, &s->eab_key_env, why, size)) != AD_OK))
+        return rc;
+    if (s->eab_key_env && !name_ok(s->eab_key_env, true))
+        return bad(why, size, "\"eab_hmac_key_env\" is not a variable name");
+    return AD_OK;
 }
 
 static ad_status parse_obj(json_object *root, struct ad_settings *s, char *why, size_t size)
@@ -394,7 +420,9 @@ static ad_status parse_obj(json_object *root, struct ad_settings *s, char *why, 
                 (rc = get_uint(dns, "propagation_timeout", 86400, &s->propagation_timeout, why, size)) != AD_OK ||
                 (rc = get_bool(dns, "skip_propagation_check", &s->skip_propagation, why, size)) != AD_OK))
         return rc;
-    return get_strs(root, "deploy_hook", LIST_MAX, &s->deploy_hook, &s->ndeploy_hook, why, size);
+    if ((rc = get_strs(root, "deploy_hook", LIST_MAX, &s->deploy_hook, &s->ndeploy_hook, why, size)) != AD_OK)
+        return rc;
+    return parse_ca_features(root, acct, s, why, size);
 }
 
 ad_status ad_settings_parse(const char *buf, size_t len, struct ad_settings *s, char *why, size_t size)
@@ -450,6 +478,12 @@ ad_status ad_settings_format(const struct ad_settings *s, char **json)
         json_object_object_add(acct, "email", json_object_new_string(s->email));
     json_object_object_add(acct, "agree_tos", json_object_new_boolean(s->agree_tos));
     json_object_object_add(acct, "key_type", json_object_new_string(ad_key_type_name(s->account_key_type)));
+    if (s->eab_kid)
+        json_object_object_add(acct, "eab_kid", json_object_new_string(s->eab_kid));
+    if (s->eab_key_file)
+        json_object_object_add(acct, "eab_hmac_key_file", json_object_new_string(s->eab_key_file));
+    if (s->eab_key_env)
+        json_object_object_add(acct, "eab_hmac_key_env", json_object_new_string(s->eab_key_env));
     json_object_object_add(root, "account", acct);
     json_object_object_add(root, "provider", ad_provider_conf_json(&s->provider));
     json_object_object_add(dns, "resolvers", strs_json(s->resolvers, s->nresolvers));
@@ -457,6 +491,11 @@ ad_status ad_settings_format(const struct ad_settings *s, char **json)
     json_object_object_add(dns, "skip_propagation_check", json_object_new_boolean(s->skip_propagation));
     json_object_object_add(root, "dns", dns);
     json_object_object_add(root, "deploy_hook", strs_json(s->deploy_hook, s->ndeploy_hook));
+    if (s->profile)
+        json_object_object_add(root, "profile", json_object_new_string(s->profile));
+    if (s->preferred_chain)
+        json_object_object_add(root, "preferred_chain", json_object_new_string(s->preferred_chain));
+    json_object_object_add(root, "reuse_key", json_object_new_boolean(s->reuse_key));
     const char *txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
     if (txt && (*json = ad_asprintf("%s\n", txt)))
         rc = AD_OK;

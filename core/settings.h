@@ -24,6 +24,13 @@
  *   "dns": {"resolvers": ["ADDR"], "propagation_timeout": 120,
  *           "skip_propagation_check": false}
  *   "deploy_hook": ["/usr/local/bin/reload", "nginx"]   argv, no shell
+ *   "profile": "tlsserver"           optional: the CA's certificate profile (newOrder)
+ *   "preferred_chain": "ISRG Root X1"   optional: the topmost issuer's common
+ *                                    name of the chain to prefer
+ *   "reuse_key": false               true: renewals keep the private key
+ *   "account" also holds, for a new account at a CA that wants an external
+ *   account binding: "eab_kid": "KID" and where the HMAC key is, never the
+ *   key: "eab_hmac_key_file": "/path" or "eab_hmac_key_env": "ACME_DNS_EAB_HMAC_KEY"
  * Keys this version does not know are ignored, so that later versions can
  * add settings (with defaults meaning what this version does) without a
  * version bump; a change that an older acme-dns must not ignore bumps
@@ -74,6 +81,12 @@ struct ad_settings {
     bool skip_propagation;
     char **deploy_hook;            /* argv of the deploy hook; none when ndeploy_hook is 0 */
     size_t ndeploy_hook;
+    char *profile;                 /* or NULL */
+    char *preferred_chain;         /* or NULL */
+    bool reuse_key;
+    char *eab_kid;                 /* or NULL */
+    char *eab_key_file;            /* or NULL: the HMAC key is in eab_key_env */
+    char *eab_key_env;             /* the variable's name, or NULL */
 };
 
 /* Parse settings.json from BUF (LEN bytes, need not be NUL-terminated).

@@ -17,7 +17,14 @@ later request comes through here too), and adds only what ARI needs:
     an absent window (no default, id not listed) is a 404;
   - POST /order-plz: the "replaces" member of the JWS payload, when present,
     is written to --replaces-log (one line each) before the order is passed
-    on (Pebble 2.4 ignores the member).
+    on (Pebble 2.4 ignores the member);
+
+and, standing in for certificate profiles (Pebble 2.4 has none either):
+
+  - GET of the directory: "meta" gains "profiles" when --profiles FILE (read
+    on every request) holds a non-empty JSON object {"NAME": "description"};
+  - POST /order-plz: the "profile" member of each new order, or "-" when it
+    has none, is written to --profiles-log (one line each).
 
 Every request is logged to --log as "METHOD PATH STATUS".  Options: --listen
 ADDR, --port N (0: any free one), --ready-file FILE (the port, once
@@ -91,20 +98,36 @@ class Front(http.server.BaseHTTPRequestHandler):
         headers = [("Content-Type", "application/json"), ("Retry-After", str(ctl.get("retry_after", 21600)))]
         self.reply(200, headers, json.dumps(doc).encode())
 
-    def note_replaces(self, body):
+    def note_order(self, body):
         try:
             payload = json.loads(b64url_decode(json.loads(body)["payload"]))
         except (ValueError, KeyError, TypeError):
             return
-        if isinstance(payload, dict) and "replaces" in payload:
-            with self.server.lock, open(self.server.args.replaces_log, "a") as f:
+        if not isinstance(payload, dict):
+            return
+        a = self.server.args
+        if "replaces" in payload:
+            with self.server.lock, open(a.replaces_log, "a") as f:
                 f.write("%s\n" % payload["replaces"])
+        if a.profiles_log:
+            with self.server.lock, open(a.profiles_log, "a") as f:
+                f.write("%s\n" % payload.get("profile", "-"))
+
+    def profiles(self):
+        if not self.server.args.profiles:
+            return None
+        try:
+            with open(self.server.args.profiles) as f:
+                p = json.load(f)
+        except (OSError, ValueError):
+            return None
+        return p if isinstance(p, dict) and p else None
 
     def forward(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else None
         if self.command == "POST" and self.path == "/order-plz" and body:
-            self.note_replaces(body)
+            self.note_order(body)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         for attempt in (1, 2):
             c = self.upstream()
@@ -122,6 +145,9 @@ class Front(http.server.BaseHTTPRequestHandler):
         if self.command == "GET" and self.path == "/dir" and r.status == 200:
             d = json.loads(data)
             d["renewalInfo"] = "https://%s/renewal-info" % self.headers["Host"]
+            profiles = self.profiles()
+            if profiles:
+                d.setdefault("meta", {})["profiles"] = profiles
             data = json.dumps(d, indent=2).encode()
         self.reply(r.status, out, data)
 
@@ -154,6 +180,8 @@ def main():
     p.add_argument("--windows", required=True)
     p.add_argument("--replaces-log", required=True)
     p.add_argument("--log", required=True)
+    p.add_argument("--profiles", help="JSON object NAME: description, the directory's meta.profiles")
+    p.add_argument("--profiles-log", help="the profile of each new order, one a line ('-': none)")
     a = p.parse_args()
     hostport = a.upstream.split("://", 1)[1].rstrip("/")
     a.up_host, a.up_port = hostport.rsplit(":", 1)[0], int(hostport.rsplit(":", 1)[1])

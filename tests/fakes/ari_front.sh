@@ -7,9 +7,12 @@
 #                        in front of the bed's Pebble, with Pebble's own HTTPS certificate.
 #                        Sets and exports ARI_DIR_URL (the directory through the front).
 #                        Files in DIR/ari: windows.json (what renewal-info answers),
-#                        replaces.log (the "replaces" of each new order), requests.log.
+#                        replaces.log (the "replaces" of each new order), requests.log,
+#                        profiles.json (the directory's meta.profiles; {}: none),
+#                        profiles.log (the "profile" of each new order, "-" for none).
 #   ari_window START END [RETRY_AFTER]   every certificate's suggested window (RFC 3339)
 #   ari_none             renewal-info answers 404 for every certificate
+#   ari_profiles JSON    the directory offers these profiles ({"NAME": "description", ...})
 #   ari_front_down DIR   stop it (also done at exit)
 
 ari_front_up() {
@@ -20,16 +23,20 @@ ari_front_up() {
     : >"$c/replaces.log"
     : >"$c/requests.log"
     echo '{}' >"$c/windows.json"
+    echo '{}' >"$c/profiles.json"
+    : >"$c/profiles.log"
     rm -f "$c/port"
     setpriv --pdeathsig TERM -- python3 "$SRC/tests/fakes/ari_front.py" --listen "$a1" \
         --ready-file "$c/port" --tls-cert "$d/pebble/cert.pem" --tls-key "$d/pebble/key.pem" \
         --upstream "https://$a1:14000" --upstream-ca "$ACME_CA_BUNDLE" --windows "$c/windows.json" \
-        --replaces-log "$c/replaces.log" --log "$c/requests.log" </dev/null >"$c/front.log" 2>&1 &
+        --replaces-log "$c/replaces.log" --log "$c/requests.log" --profiles "$c/profiles.json" \
+        --profiles-log "$c/profiles.log" </dev/null >"$c/front.log" 2>&1 &
     echo $! >"$c/front.pid"
     _bed_wait "$d" "the ARI front" ari/front test -s "$c/port"
     ARI_DIR_URL=https://$a1:$(cat "$c/port")/dir
     ARI_WINDOWS=$c/windows.json
-    export ARI_DIR_URL ARI_WINDOWS
+    ARI_PROFILES=$c/profiles.json
+    export ARI_DIR_URL ARI_WINDOWS ARI_PROFILES
     # shellcheck disable=SC2064
     trap "_ari_rc=\$?; ari_front_down '$d'; (exit \$_ari_rc); _bed_exit '$d'" EXIT
 }
@@ -45,4 +52,8 @@ ari_window() {
 
 ari_none() {
     echo '{}' >"$ARI_WINDOWS.tmp" && mv "$ARI_WINDOWS.tmp" "$ARI_WINDOWS"
+}
+
+ari_profiles() {
+    echo "${1:?usage: ari_profiles JSON}" >"$ARI_PROFILES.tmp" && mv "$ARI_PROFILES.tmp" "$ARI_PROFILES"
 }

@@ -46,6 +46,9 @@
 #   BED_PEBBLE_DNS       primary|secondary: the server Pebble validates against (default primary)
 #   BED_NOTIFY_DELAY     BIND notify-delay in seconds (default 5)
 #   BED_NO_PEBBLE        1: do not start Pebble
+#   BED_PEBBLE_EAB       a JSON object {"KID": "base64url HMAC key", ...}: Pebble requires an
+#                        external account binding of new accounts, with these keys
+#                        (externalAccountBindingRequired, externalAccountMACKeys)
 #   PEBBLE_*             exported variables reach Pebble; PEBBLE_VA_NOSLEEP defaults to 1,
 #                        PEBBLE_AUTHZREUSE to 0 (every order needs its challenges, so every run
 #                        really presents records); PEBBLE_WFE_NONCEREJECT is left at Pebble's
@@ -76,7 +79,7 @@
 #   *.pid, *.log   the daemons
 #
 # Other functions: bed_down DIR, bed_run DIR CMD..., bed_acme DIR ARGS...,
-# bed_acme_expect DIR WANT LOG ARGS...,
+# bed_acme_expect DIR WANT LOG ARGS..., bed_cmd DIR NAME CMD..., bed_expect DIR WANT NAME,
 # bed_txt DIR NAME [ADDR], bed_issuer_root DIR, bed_verify_cert DIR CERTDIR NAME...,
 # bed_stop PIDFILE PROGRAM (for fakes a test starts itself),
 # bed_secondary_release DIR, bed_wait_secondary DIR [SECONDS], bed_tmpdir,
@@ -332,10 +335,13 @@ _bed_pebble_files() {
     openssl x509 -req -in "$p/req.pem" -CA "$d/pebble-ca.pem" -CAkey "$p/ca-key.pem" -days 30 \
         -extfile "$p/ext.cnf" -out "$p/cert.pem" 2>/dev/null ||
         fail "bed_up: openssl could not sign Pebble's HTTPS certificate"
+    local eab='"externalAccountBindingRequired": false'
+    [ -z "${BED_PEBBLE_EAB:-}" ] ||
+        eab="\"externalAccountBindingRequired\": true, \"externalAccountMACKeys\": $BED_PEBBLE_EAB"
     cat >"$p/pebble-config.json" <<EOF
 {"pebble": {"listenAddress": "$a1:14000", "managementListenAddress": "$a1:15000",
   "certificate": "$p/cert.pem", "privateKey": "$p/key.pem", "httpPort": 5002, "tlsPort": 5001,
-  "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+  "ocspResponderURL": "", $eab}}
 EOF
 }
 
@@ -721,6 +727,25 @@ bed_acme_expect() {
     [ "$rc" != "$want" ] || return 0
     tail -n 40 "$log" >&2
     fail "acme-dns exited $rc, expected $want (log: $log)"
+}
+
+# bed_cmd DIR NAME CMD...: bed_run DIR CMD... with its stdout in DIR/NAME.out and its stderr
+# in DIR/NAME.log; its exit status in $rc.  bed_expect DIR WANT NAME: fail, showing NAME's
+# output, unless $rc is WANT.
+bed_cmd() {
+    local d=${1:?usage: bed_cmd DIR NAME CMD...} name=${2:?usage: bed_cmd DIR NAME CMD...}
+    shift 2
+    rc=0
+    bed_run "$d" "$@" >"$d/$name.out" 2>"$d/$name.log" || rc=$?
+}
+
+bed_expect() {
+    local d=${1:?usage: bed_expect DIR WANT NAME} want=${2:?usage: bed_expect DIR WANT NAME}
+    local name=${3:?usage: bed_expect DIR WANT NAME}
+    [ "$rc" != "$want" ] || return 0
+    cat "$d/$name.out" >&2
+    tail -n 40 "$d/$name.log" >&2
+    fail "$name: exited $rc, expected $want (output: $d/$name.out, $d/$name.log)"
 }
 
 # bed_txt DIR NAME [ADDR]: the TXT values at NAME served by ADDR (default the

@@ -84,8 +84,8 @@ static void test_defaults_and_unknown_keys(void **state)
     char why[200];
     /* A later version's additions (same version number) are tolerated. */
     const char *doc = "{\"version\": 1, \"domains\": [\"a.test\"], \"server\": \"https://ca.test/d\","
-                      " \"provider\": {\"name\": \"hook\", \"colour\": \"blue\"}, \"profile\": \"shortlived\","
-                      " \"reuse_key\": true, \"preferred_chain\": {\"issuer\": \"X\"}}";
+                      " \"provider\": {\"name\": \"hook\", \"colour\": \"blue\"}, \"must_staple\": true,"
+                      " \"future\": {\"issuer\": \"X\"}}";
     assert_int_equal(parse(doc, &s, why), AD_OK);
     assert_int_equal(s.key_type, AD_KEY_EC256);
     assert_int_equal(s.propagation_timeout, 120);
