@@ -168,3 +168,22 @@ const char *ad_ini_key(const struct ad_ini *ini, size_t i, unsigned *line)
         *line = ini->e[i].line;
     return ini->e[i].key;
 }
+
+void ad_ini_unknown_keys(const struct ad_ini *ini, const char *source, const char *what, const char *const *known,
+                         void (*warn)(void *ctx, const char *message), void *ctx)
+{
+    char msg[600];
+    for (size_t i = 0; i < ini->n; i++) {
+        const char *k = ini->e[i].key;
+        bool ok = false;
+        for (const char *const *w = known; *w && !ok; w++)
+            ok = strcmp(k, *w) == 0;
+        if (ok)
+            continue;
+        if (strncmp(k, "dns_", 4) == 0 && strlen(k) <= 40)
+            snprintf(msg, sizeof msg, "%s line %u: %s is not a key of %s: ignored", source, ini->e[i].line, k, what);
+        else
+            snprintf(msg, sizeof msg, "%s line %u: not a key of %s: ignored", source, ini->e[i].line, what);
+        warn(ctx, msg);
+    }
+}

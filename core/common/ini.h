@@ -39,6 +39,13 @@ const char *ad_ini_get(const struct ad_ini *ini, const char *key);
 size_t ad_ini_count(const struct ad_ini *ini);
 const char *ad_ini_key(const struct ad_ini *ini, size_t i, unsigned *line);
 
+/* Call WARN(CTX, MESSAGE) for each key of INI that is not among KNOWN
+ * (NULL-terminated): "SOURCE line N: KEY is not a key of WHAT: ignored",
+ * the key shown only when it begins with "dns_" and has at most 40
+ * characters (a secret pasted alone on a line reads as a key). */
+void ad_ini_unknown_keys(const struct ad_ini *ini, const char *source, const char *what, const char *const *known,
+                         void (*warn)(void *ctx, const char *message), void *ctx);
+
 /* Wipe the values and free (NULL-safe). */
 void ad_ini_free(struct ad_ini *ini);
 

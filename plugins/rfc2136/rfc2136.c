@@ -156,6 +156,11 @@ static ad_status ad_sources_plain(struct ad_rfc2136 *st, const struct ad_option_
     return AD_OK;
 }
 
+static void ad_warn_line(void *ctx, const char *message)
+{
+    ad_log(ctx, AD_LOG_WARN, "%s", message);
+}
+
 /* certbot's credentials INI file (certbot-dns-rfc2136): dns_rfc2136_server,
  * _port, _name, _secret, _algorithm (default HMAC-MD5, as certbot's),
  * _sign_query.  *INI holds the strings S points to (caller frees); SERVER
@@ -166,7 +171,8 @@ static ad_status ad_sources_certbot(struct ad_rfc2136 *st, const char *path, str
                                     size_t secretlen)
 {
     static const char *const known[] = {"dns_rfc2136_server", "dns_rfc2136_port", "dns_rfc2136_name",
-                                        "dns_rfc2136_secret", "dns_rfc2136_algorithm", "dns_rfc2136_sign_query"};
+                                        "dns_rfc2136_secret", "dns_rfc2136_algorithm", "dns_rfc2136_sign_query",
+                                        NULL};
     char err[512], warn[512];
     char *buf = NULL;
     size_t len = 0, n = 0;
@@ -189,21 +195,7 @@ static ad_status ad_sources_certbot(struct ad_rfc2136 *st, const char *path, str
         ad_log(st, AD_LOG_ERROR, "%s", err);
         return rc;
     }
-    for (size_t i = 0; i < ad_ini_count(*ini); i++) {
-        unsigned line;
-        const char *k = ad_ini_key(*ini, i, &line);
-        bool ok = false;
-        for (size_t j = 0; j < sizeof known / sizeof *known && !ok; j++)
-            ok = strcmp(k, known[j]) == 0;
-        /* A key is shown only when it looks like one: a secret pasted
-         * alone on a line reads as a key too. */
-        if (!ok && strncmp(k, "dns_", 4) == 0 && strlen(k) <= 40)
-            ad_log(st, AD_LOG_WARN, "%s line %u: %s is not a key of certbot's rfc2136 plugin: ignored", path, line,
-                   k);
-        else if (!ok)
-            ad_log(st, AD_LOG_WARN, "%s line %u: not a key of certbot's rfc2136 plugin (dns_rfc2136_...): ignored",
-                   path, line);
-    }
+    ad_ini_unknown_keys(*ini, path, "certbot's rfc2136 plugin (dns_rfc2136_...)", known, ad_warn_line, st);
     const char *srv = ad_ini_get(*ini, "dns_rfc2136_server"), *port = ad_ini_get(*ini, "dns_rfc2136_port");
     const char *sec = ad_ini_get(*ini, "dns_rfc2136_secret");
     s->name = ad_ini_get(*ini, "dns_rfc2136_name");

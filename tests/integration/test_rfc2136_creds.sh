@@ -110,7 +110,7 @@ pasted=c2VjcmV0LXRoYXQtZ290LXBhc3RlZC1hbG9uZS1vbi1hLWxpbmUu=
 printf 'dns_rfc2136_server = %s\n%s\n' "$DNS_PRIMARY" "$pasted" >"$D/pasted.ini"
 run pasted 3 --provider-opt "credentials=$D/pasted.ini"
 assert_not_contains "$D/pasted.log" "${pasted%=}"
-assert_contains "$D/pasted.log" "$D/pasted.ini line 2: not a key of certbot's rfc2136 plugin"
+assert_contains "$D/pasted.log" "$D/pasted.ini line 2: not a key of certbot's rfc2136 plugin (dns_rfc2136_...): ignored"
 assert_contains "$D/pasted.log" "does not set dns_rfc2136_name"
 printf 'dns_rfc2136_server = %s\ndns_rfc2136_name = acme-key\n' "$DNS_PRIMARY" >"$D/nosecret.ini"
 run nosecret 3 --provider-opt "credentials=$D/nosecret.ini"
