@@ -1,5 +1,7 @@
 #include "credfile.h"
 
+#include "ini.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -67,6 +69,26 @@ out:
         free(b);
     }
     close(fd);
+    return rc;
+}
+
+ad_status ad_cred_ini_load(const char *path, size_t max, struct ad_ini **ini, char *warn, size_t warnlen, char *err,
+                           size_t errlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    ad_status rc;
+    if (warnlen)
+        warn[0] = '\0';
+    if (path[0] != '/') {
+        snprintf(err, errlen, "credentials=%s: give an absolute path (it is saved for renew, which may run from "
+                 "another folder)", path);
+        return AD_ERR_CONFIG;
+    }
+    if ((rc = ad_cred_read("credentials file", path, max, &buf, &len, warn, warnlen, err, errlen)) != AD_OK)
+        return rc;
+    rc = ad_ini_parse(path, buf, len, ini, err, errlen);
+    ad_cred_free(buf, len);
     return rc;
 }
 

@@ -19,6 +19,14 @@
 ad_status ad_cred_read(const char *what, const char *path, size_t max, char **buf, size_t *len, char *warn,
                        size_t warnlen, char *err, size_t errlen);
 
+/* certbot's credentials INI file at PATH (at most MAX bytes; ini.h): PATH
+ * must be absolute, as it is saved for `renew`, which may run from another
+ * folder.  On success *INI is new (free with ad_ini_free).  WARN and ERR as
+ * for ad_cred_read; a malformed file is AD_ERR_CONFIG naming the line. */
+struct ad_ini;
+ad_status ad_cred_ini_load(const char *path, size_t max, struct ad_ini **ini, char *warn, size_t warnlen, char *err,
+                           size_t errlen);
+
 /* Wipe and free BUF of LEN bytes (NULL-safe). */
 void ad_cred_free(char *buf, size_t len);
 

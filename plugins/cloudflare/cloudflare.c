@@ -684,24 +684,10 @@ static ad_status cf_certbot_file(struct cf *cf, const char *path, struct cf_cred
     static const char *const known[] = {"dns_cloudflare_api_token", "dns_cloudflare_email",
                                         "dns_cloudflare_api_key", NULL};
     char err[600], warn[600];
-    char *buf = NULL;
-    size_t len = 0;
     struct ad_ini *ini = NULL;
-    ad_status rc;
-    if (path[0] != '/') {
-        LOG(cf, AD_LOG_ERROR, "credentials=%s: give an absolute path (it is saved for renew, which may run from "
-            "another folder)", path);
-        return AD_ERR_CONFIG;
-    }
-    if ((rc = ad_cred_read("credentials file", path, CF_TOKEN_FILE_MAX, &buf, &len, warn, sizeof warn, err,
-                           sizeof err)) != AD_OK) {
-        LOG(cf, AD_LOG_ERROR, "%s", err);
-        return rc;
-    }
+    ad_status rc = ad_cred_ini_load(path, CF_TOKEN_FILE_MAX, &ini, warn, sizeof warn, err, sizeof err);
     if (warn[0])
         LOG(cf, AD_LOG_WARN, "%s", warn);
-    rc = ad_ini_parse(path, buf, len, &ini, err, sizeof err);
-    ad_cred_free(buf, len);
     if (rc != AD_OK) {
         LOG(cf, AD_LOG_ERROR, "%s", err);
         return rc;

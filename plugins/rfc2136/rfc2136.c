@@ -174,23 +174,10 @@ static ad_status ad_sources_certbot(struct ad_rfc2136 *st, const char *path, str
                                         "dns_rfc2136_secret", "dns_rfc2136_algorithm", "dns_rfc2136_sign_query",
                                         NULL};
     char err[512], warn[512];
-    char *buf = NULL;
-    size_t len = 0, n = 0;
-    ad_status rc;
-    if (path[0] != '/') {
-        ad_log(st, AD_LOG_ERROR, "credentials=%s: give an absolute path (it is saved for renew, which may run "
-               "from another folder)", path);
-        return AD_ERR_CONFIG;
-    }
-    if ((rc = ad_cred_read("credentials file", path, AD_RFC2136_KEYFILE_MAX, &buf, &len, warn, sizeof warn, err,
-                           sizeof err)) != AD_OK) {
-        ad_log(st, AD_LOG_ERROR, "%s", err);
-        return rc;
-    }
+    size_t n = 0;
+    ad_status rc = ad_cred_ini_load(path, AD_RFC2136_KEYFILE_MAX, ini, warn, sizeof warn, err, sizeof err);
     if (warn[0])
         ad_log(st, AD_LOG_WARN, "%s", warn);
-    rc = ad_ini_parse(path, buf, len, ini, err, sizeof err);
-    ad_cred_free(buf, len);
     if (rc != AD_OK) {
         ad_log(st, AD_LOG_ERROR, "%s", err);
         return rc;
