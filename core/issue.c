@@ -118,6 +118,7 @@ struct slot {
     struct ad_instance *inst;    /* the provider that presents it */
     bool presented;
     size_t first, last;          /* its jobs: pairs[first..last) */
+    size_t round;                /* see rounds() */
 };
 
 struct pair {
@@ -143,6 +144,7 @@ struct eng {
     size_t nowned;
     struct ad_dnscheck *dc;
     EVP_PKEY **keys;              /* per job */
+    size_t round;                 /* the round being presented and validated */
 };
 
 static bool alive(const struct ad_job *j)
@@ -308,7 +310,8 @@ static ad_status records(struct eng *e)
         if ((rc = ad_dns01_value(az->token, e->ca->thumbprint, &v)) != AD_OK)
             return rc;
         if (!(rec->value = own(e, v)) || !(rec->domain = own(e, strdup(az->domain))) ||
-            !(rec->name = own(e, ad_asprintf("_acme-challenge.%s", az->domain))))
+            !(rec->name = own(e, ad_asprintf("_acme-challenge.%s", az->domain))) ||
+            !(rec->token = own(e, strdup(az->token))))
             return AD_ERR_NOMEM;
         rec->ttl = 60;
         need++;
@@ -370,10 +373,11 @@ static ad_status present(struct eng *e)
     for (size_t i = 0; i < e->nslots && rc == AD_OK; i++) {
         struct ad_instance *in = e->slots[i].inst;
         size_t m = 0;
-        if (done[i] || !e->slots[i].rec || !slot_needed(e, &e->slots[i]))
+        if (done[i] || !e->slots[i].rec || e->slots[i].round != e->round || !slot_needed(e, &e->slots[i]))
             continue;
         for (size_t k = i; k < e->nslots; k++)
-            if (!done[k] && e->slots[k].inst == in && e->slots[k].rec && slot_needed(e, &e->slots[k])) {
+            if (!done[k] && e->slots[k].inst == in && e->slots[k].rec && e->slots[k].round == e->round &&
+                slot_needed(e, &e->slots[k])) {
                 done[k] = true;
                 e->slots[k].presented = true;
                 recs[m] = e->slots[k].rec;
@@ -468,7 +472,7 @@ static ad_status validate(struct eng *e)
     if (!idx || !rcs)
         goto out;
     for (size_t i = 0; i < e->nslots; i++)
-        if (slot_needed(e, &e->slots[i]))
+        if (slot_needed(e, &e->slots[i]) && e->slots[i].round == e->round)
             idx[n++] = i;
     if ((rc = ad_acme_respond(e->ca->acme, e->az, idx, n, rcs)) != AD_OK)
         goto out;
@@ -482,10 +486,13 @@ static ad_status validate(struct eng *e)
         goto out;
     size_t ok = 0;
     for (size_t k = 0; k < m; k++) {
-        if (rcs[k] != AD_OK)
+        if (rcs[k] != AD_OK) {
             slot_fail(e, &e->slots[idx[k]], rcs[k], "validation");
-        else
-            ok++;
+            continue;
+        }
+        ok++;
+        if (e->slots[idx[k]].rec) /* for the plugin's cleanup (ABI 1.2) */
+            e->slots[idx[k]].rec->validated = 1;
     }
     ad_info("the CA validated %zu authorization(s)", ok);
 out:
@@ -493,6 +500,31 @@ out:
     free(rcs);
     ad_since(e->tm, AD_PH_VALIDATION, t0);
     return rc;
+}
+
+/* Values one after the other: a provider started with
+ * AD_PROVIDER_ONE_VALUE_PER_NAME gets the K-th value of a name in round K
+ * (each round: present, propagation, validation, clean-up); every other
+ * record, and every authorization already valid, is in round 0.  Returns
+ * the number of rounds (1 when no provider asks for this). */
+static size_t rounds(struct eng *e)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < e->nslots; i++) {
+        struct slot *s = &e->slots[i];
+        s->round = 0;
+        if (!s->rec || !s->inst->prov || !slot_needed(e, s) ||
+            !(ad_provider_flags(s->inst->prov) & AD_PROVIDER_ONE_VALUE_PER_NAME))
+            continue;
+        for (size_t k = 0; k < i; k++)
+            s->round += e->slots[k].rec && e->slots[k].inst == s->inst && slot_needed(e, &e->slots[k]) &&
+                        strcmp(e->slots[k].rec->name, s->rec->name) == 0;
+        if (s->round >= n)
+            n = s->round + 1;
+    }
+    if (n > 1)
+        ad_debug("%zu rounds: the provider takes one value per name at a time", n);
+    return n;
 }
 
 /* Remove every record presented, whichever job it was for. */
@@ -717,7 +749,7 @@ ad_status ad_obtain(struct ad_ca *ca, struct ad_instances *set, const struct ad_
                     size_t n, struct ad_timings *tm)
 {
     struct eng e = {.ca = ca, .set = set, .o = o, .jobs = jobs, .n = n, .tm = tm};
-    ad_status rc = AD_ERR_NOMEM, c;
+    ad_status rc = AD_ERR_NOMEM, c, between = AD_OK;
     for (size_t i = 0; i < n; i++) {
         jobs[i].rc = AD_OK;
         jobs[i].phase = NULL;
@@ -728,13 +760,18 @@ ad_status ad_obtain(struct ad_ca *ca, struct ad_instances *set, const struct ad_
     }
     if (!(e.orders = calloc(n ? n : 1, sizeof *e.orders)) || !(e.keys = calloc(n ? n : 1, sizeof *e.keys)))
         goto out;
-    if ((rc = orders(&e)) != AD_OK || (rc = authorizations(&e)) != AD_OK || (rc = records(&e)) != AD_OK ||
-        (rc = present(&e)) != AD_OK || (rc = propagate(&e)) != AD_OK || (rc = validate(&e)) != AD_OK)
+    if ((rc = orders(&e)) != AD_OK || (rc = authorizations(&e)) != AD_OK || (rc = records(&e)) != AD_OK)
         goto out;
+    for (size_t nr = rounds(&e); e.round < nr; e.round++) {
+        if ((rc = present(&e)) != AD_OK || (rc = propagate(&e)) != AD_OK || (rc = validate(&e)) != AD_OK)
+            goto out;
+        if (e.round + 1 < nr && (c = cleanup(&e)) != AD_OK && between == AD_OK)
+            between = c; /* the next round goes on, as the last clean-up does */
+    }
     c = cleanup(&e);
     rc = finish(&e);
     if (rc == AD_OK)
-        rc = c;
+        rc = c != AD_OK ? c : between;
 out:
     if (rc != AD_OK && ad_is_interrupted())
         rc = AD_ERR_INTERRUPTED;

@@ -20,6 +20,7 @@ struct ad_provider {
     struct ad_host host;
     void *state;
     int initialised;
+    uint32_t flags;        /* the started plugin's AD_PROVIDER_* (ABI 1.2) */
     unsigned signals_seen; /* signals that arrived before the current cleanup */
 };
 
@@ -243,7 +244,14 @@ ad_status ad_provider_init(struct ad_provider *p, const struct ad_option_value *
         return rc == AD_ERR_NOMEM || rc == AD_ERR_AUTH ? rc : AD_ERR_CONFIG;
     }
     p->initialised = 1;
+    if (pl->struct_size >= offsetof(struct ad_plugin, flags) + sizeof pl->flags && pl->flags)
+        p->flags = pl->flags(p->state);
     return AD_OK;
+}
+
+uint32_t ad_provider_flags(const struct ad_provider *p)
+{
+    return p->flags;
 }
 
 ad_status ad_provider_present(struct ad_provider *p, struct ad_record *const *recs, size_t n)
@@ -268,4 +276,10 @@ void ad_provider_help(const struct ad_provider *p, FILE *f)
     for (const struct ad_plugin_option *o = pl->options; o->name; o++)
         fprintf(f, "  %-20s %s%s%s\n", o->name, o->help ? o->help : "",
                 (o->flags & AD_OPT_REQUIRED) ? " (required)" : "", (o->flags & AD_OPT_SECRET) ? " (secret)" : "");
+    const struct ad_plugin_env *env = ad_provider_env(p);
+    if (env && env->option) {
+        fprintf(f, "\nenvironment (read when the option is not given, in this order):\n");
+        for (; env->option; env++)
+            fprintf(f, "  %-32s as %s\n", env->variable, env->option);
+    }
 }

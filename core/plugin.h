@@ -21,6 +21,9 @@ const struct ad_plugin_env *ad_provider_env(const struct ad_provider *p);
  * register secret values for redaction, then call init. */
 ad_status ad_provider_init(struct ad_provider *p, const struct ad_option_value *opts, size_t nopts,
                            const char *ca_bundle, int verbosity);
+/* The flags the started plugin asks the core to honour (AD_PROVIDER_*, ABI
+ * 1.2), asked once after init; 0 for older plugins and before init. */
+uint32_t ad_provider_flags(const struct ad_provider *p);
 ad_status ad_provider_present(struct ad_provider *p, struct ad_record *const *recs, size_t n);
 ad_status ad_provider_cleanup(struct ad_provider *p, struct ad_record *const *recs, size_t n);
 /* Print the provider's options for --provider NAME --help. */

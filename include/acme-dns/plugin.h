@@ -41,6 +41,12 @@
  *    variable that is missing; the core saves their names, never values.
  *  - One process may start a plugin several times (one state per set of
  *    options, for certificates renewed together): keep no global state.
+ *  - ABI 1.2 adds, for plugins that drive other clients' hook scripts: the
+ *    challenge's token and the CA's verdict in each record, and flags a
+ *    started plugin asks the core to honour (AD_PROVIDER_ONE_VALUE_PER_NAME:
+ *    the values of one name one after the other).  Read the new record
+ *    fields only when the host's abi_version is 1.2 or later
+ *    (ad_host_abi_minor).
  */
 #ifndef ACME_DNS_PLUGIN_H
 #define ACME_DNS_PLUGIN_H
@@ -56,7 +62,7 @@ extern "C" {
 #endif
 
 #define AD_PLUGIN_ABI_MAJOR 1u
-#define AD_PLUGIN_ABI_MINOR 1u
+#define AD_PLUGIN_ABI_MINOR 2u
 #define AD_PLUGIN_ABI_VERSION ((AD_PLUGIN_ABI_MAJOR << 16) | AD_PLUGIN_ABI_MINOR)
 #define AD_PLUGIN_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 
@@ -112,7 +118,30 @@ struct ad_record {
      * keeps it in its journal and hands it back to cleanup(), possibly in
      * a later process.  Empty when unknown. */
     char data[AD_RECORD_DATA_MAX];
+
+    /* Since ABI 1.2 (read only when ad_host_abi_minor(host) >= 2): */
+    /* The dns-01 challenge's token (base64url), as uacme and dehydrated pass
+     * it to their hooks; NULL when the core does not know it (a record read
+     * back from a journal, a test value).  Keep it in data if cleanup()
+     * needs it after a crash. */
+    const char *token;
+    /* For cleanup(): 1 when the CA validated the authorization this record
+     * proved, else 0 (it failed, was never asked, or the record comes from
+     * a journal). */
+    int validated;
 };
+
+/* Since ABI 1.2: flags a started plugin returns from its flags callback.
+ *
+ * AD_PROVIDER_ONE_VALUE_PER_NAME: never give present() a value for a name
+ * that still holds another value this plugin presented.  The core then
+ * serves the values of one name one after the other, as uacme and lego's
+ * exec provider do: present the first, wait until every authoritative
+ * server has it, let the CA validate that authorization, clean it up, then
+ * the next value of that name.  Values of different names still go
+ * together, in one batch per zone.  For scripts that replace the value at a
+ * name, or that wait until a name holds exactly one value. */
+#define AD_PROVIDER_ONE_VALUE_PER_NAME 0x1u
 
 /* Since ABI 1.1: an environment variable that a plugin reads in place of an
  * option the user did not give.  The core never reads the value: when a
@@ -172,6 +201,10 @@ struct ad_plugin {
      * environment variables read in place of options, ending with
      * option == NULL; NULL when the plugin reads none. */
     const struct ad_plugin_env *env;
+
+    /* Since ABI 1.2: the AD_PROVIDER_* flags of the plugin as started with
+     * STATE, asked once after init(); NULL means none. */
+    uint32_t (*flags)(void *state);
 };
 
 #define AD_PLUGIN_DECLARE(ident, desc, opts, init_fn, present_fn, cleanup_fn, fini_fn) \
@@ -179,9 +212,21 @@ struct ad_plugin {
 
 /* The same, with a table of environment variables (struct ad_plugin_env). */
 #define AD_PLUGIN_DECLARE_ENV(ident, desc, opts, env_vars, init_fn, present_fn, cleanup_fn, fini_fn) \
-    AD_EXPORT const struct ad_plugin acme_dns_provider = {                                          \
-        AD_PLUGIN_ABI_VERSION, sizeof(struct ad_plugin), #ident, desc, opts,                         \
-        init_fn, present_fn, cleanup_fn, fini_fn, env_vars}
+    AD_PLUGIN_DECLARE_FLAGS(ident, desc, opts, env_vars, NULL, init_fn, present_fn, cleanup_fn, fini_fn)
+
+/* The same, with a flags callback (ABI 1.2). */
+#define AD_PLUGIN_DECLARE_FLAGS(ident, desc, opts, env_vars, flags_fn, init_fn, present_fn, cleanup_fn, fini_fn) \
+    AD_EXPORT const struct ad_plugin acme_dns_provider = {                                                     \
+        AD_PLUGIN_ABI_VERSION, sizeof(struct ad_plugin), #ident, desc, opts,                                    \
+        init_fn, present_fn, cleanup_fn, fini_fn, env_vars, flags_fn}
+
+/* Minor ABI version of HOST (0 when its major version is not ours). */
+static inline unsigned ad_host_abi_minor(const struct ad_host *host)
+{
+    if (AD_PLUGIN_ABI_MAJOR_OF(host->abi_version) != AD_PLUGIN_ABI_MAJOR)
+        return 0;
+    return (unsigned)(host->abi_version & 0xffffu);
+}
 
 /* Value of option NAME among the user's options, or NULL. */
 static inline const char *ad_option_get(const struct ad_option_value *opts, size_t nopts,

@@ -165,7 +165,7 @@ static bool setup_easy(struct ad_cf_http *h, struct ad_cf_req *r)
     if (h->ca_bundle)
         SET(CURLOPT_CAINFO, h->ca_bundle);
     SET(CURLOPT_USERAGENT, h->user_agent);
-    SET(CURLOPT_HTTPHEADER, h->headers);
+    SET(CURLOPT_HTTPHEADER, r->headers ? r->headers : h->headers);
     SET(CURLOPT_WRITEFUNCTION, ad_body_write);
     SET(CURLOPT_WRITEDATA, (void *)&p->body);
     SET(CURLOPT_PRIVATE, (void *)r);

@@ -39,6 +39,8 @@ struct ad_cf_req {
     const char *method;  /* "GET", "POST" or "DELETE" (static string) */
     char *url;           /* owned */
     char *body;          /* owned JSON text, or NULL */
+    struct curl_slist *headers; /* borrowed: headers in place of the engine's (a second
+                                   credential: lego's zone token), or NULL */
     /* results */
     bool failed;               /* no usable answer: err says why */
     char err[320];

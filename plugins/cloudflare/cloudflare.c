@@ -24,6 +24,8 @@
 #include "acme-dns/plugin.h"
 #include "cf_http.h"
 #include "cf_util.h"
+#include "credfile.h"
+#include "ini.h"
 #include "parse.h"
 
 #ifndef AD_VERSION
@@ -48,6 +50,8 @@ struct cf {
     struct ad_cf_http *http;     /* owned */
     char *api;                   /* owned, no trailing slash */
     char *zone_id;               /* owned, from the zone-id option, or NULL */
+    struct curl_slist *zone_headers; /* owned: the zone look-ups' headers (lego's split
+                                        token, CF_ZONE_API_TOKEN), or NULL: the engine's */
     long ttl;
     bool rejected;  /* the credentials were rejected: make no further calls */
     struct cf_zone *zones;       /* owned: every name looked up this run (a batch's names and their parents) */
@@ -60,13 +64,17 @@ static const struct ad_plugin_option cf_options[] = {
     {"api-token", "API token (Zone:DNS:Edit, plus Zone:Zone:Read unless zone-id is given); "
                   "default $CLOUDFLARE_DNS_API_TOKEN or $CF_DNS_API_TOKEN", AD_OPT_SECRET},
     {"api-token-file", "file holding the API token (a trailing newline is ignored)", 0},
-    {"email", "account email for the legacy global API key; default $CLOUDFLARE_EMAIL", 0},
-    {"api-key", "legacy global API key (use an API token instead); default $CLOUDFLARE_API_KEY",
+    {"email", "account email for the legacy global API key; default $CLOUDFLARE_EMAIL or $CF_API_EMAIL", 0},
+    {"api-key", "legacy global API key (use an API token instead); default $CLOUDFLARE_API_KEY or $CF_API_KEY",
      AD_OPT_SECRET},
     {"zone-id", "zone ID; skips the zone look-up (needed for tokens without Zone:Zone:Read)", 0},
     {"ttl", "TTL of the TXT records in seconds, 30..86400, or 1 for automatic (default 120)", 0},
     {"api-url", "API base URL (default " CF_DEFAULT_API "); http:// only for loopback", 0},
     {"ca-bundle", "CA certificates (PEM file) to verify the API's TLS certificate", 0},
+    {"zone-api-token", "a second API token for the zone look-ups alone (Zone:Zone:Read; lego's split token); "
+                       "default $CLOUDFLARE_ZONE_API_TOKEN or $CF_ZONE_API_TOKEN", AD_OPT_SECRET},
+    {"credentials", "certbot's cloudflare.ini (dns_cloudflare_api_token, or dns_cloudflare_email and "
+                    "dns_cloudflare_api_key), absolute path", 0},
     {NULL, NULL, 0}};
 
 /* ---------------------------------------------------------------- helpers */
@@ -214,10 +222,12 @@ static ad_status zone_query(struct cf *cf, const char *cand, char **id_out)
             rc = AD_ERR_NOMEM;
             goto out;
         }
+        r->headers = cf->zone_headers;
         ad_cf_http_run(cf->http, &r, 1);
         if (!answer_ok(r)) {
             char what[400];
-            snprintf(what, sizeof(what), "looking up Cloudflare zone %s", cand);
+            snprintf(what, sizeof(what), "looking up Cloudflare zone %s%s", cand,
+                     cf->zone_headers ? " with the zone token" : "");
             rc = cf_fail(cf, r, CF_OP_ZONE_READ, what, cand);
             goto out;
         }
@@ -574,60 +584,23 @@ static void cf_fini(void *state)
     free(cf->zones);
     free(cf->api);
     free(cf->zone_id);
+    for (struct curl_slist *h = cf->zone_headers; h; h = h->next)
+        explicit_bzero(h->data, strlen(h->data));
+    curl_slist_free_all(cf->zone_headers);
     free(cf);
     curl_global_cleanup();
 }
 
 /* Read the token from PATH into a new string (caller wipes and frees). */
-static ad_status read_token_file(struct cf *cf, const char *path, char **out)
+static ad_status read_token_file(struct cf *cf, const char *what, const char *path, char **out)
 {
-    ad_status rc = AD_ERR_CONFIG;
-    char *buf = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        LOG(cf, AD_LOG_ERROR, "cannot open api-token-file %s: %s", path, strerror(errno));
-        return AD_ERR_CONFIG;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > CF_TOKEN_FILE_MAX) {
-        LOG(cf, AD_LOG_ERROR, "api-token-file %s must be a regular file of at most %d bytes", path,
-            CF_TOKEN_FILE_MAX);
-        goto out;
-    }
-    if (sb.st_mode & S_IROTH)
-        LOG(cf, AD_LOG_WARN, "api-token-file %s can be read by every user: chmod o-r it", path);
-    buf = calloc(1, CF_TOKEN_FILE_MAX + 2);
-    if (!buf) {
-        rc = AD_ERR_NOMEM;
-        goto out;
-    }
+    char err[600], warn[600];
     size_t len = 0;
-    for (;;) {
-        ssize_t k = read(fd, buf + len, CF_TOKEN_FILE_MAX + 1 - len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            LOG(cf, AD_LOG_ERROR, "cannot read api-token-file %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (k == 0)
-            break;
-        len += (size_t)k;
-        if (len > CF_TOKEN_FILE_MAX) {
-            LOG(cf, AD_LOG_ERROR, "api-token-file %s is too large", path);
-            goto out;
-        }
-    }
-    buf[len] = '\0';
-    *out = buf;
-    buf = NULL;
-    rc = AD_OK;
-out:
-    if (buf) {
-        explicit_bzero(buf, CF_TOKEN_FILE_MAX + 2);
-        free(buf);
-    }
-    close(fd);
+    ad_status rc = ad_cred_read(what, path, CF_TOKEN_FILE_MAX, out, &len, warn, sizeof warn, err, sizeof err);
+    if (warn[0])
+        LOG(cf, AD_LOG_WARN, "%s", warn);
+    if (rc != AD_OK)
+        LOG(cf, AD_LOG_ERROR, "%s", err);
     return rc;
 }
 
@@ -656,11 +629,197 @@ static bool add_header(struct curl_slist **list, const char *name, const char *v
     return true;
 }
 
+/* "Authorization: Bearer TOKEN" appended to *LIST; wipes its copies. */
+static bool add_bearer(struct curl_slist **list, const char *token)
+{
+    size_t n = strlen(token) + 8;
+    char *bearer = malloc(n);
+    if (!bearer)
+        return false;
+    snprintf(bearer, n, "Bearer %s", token);
+    bool ok = add_header(list, "Authorization", bearer);
+    explicit_bzero(bearer, n);
+    free(bearer);
+    return ok;
+}
+
+/* The credentials of a run, in new strings (wiped and freed by cf_init). */
+struct cf_creds {
+    char *token, *zone_token, *email, *key;
+    char source[600];        /* where they came from, for messages */
+    const char *zone_source; /* where the zone token came from */
+};
+
+/* The first of A and B that is set and not empty (its name in *WHICH). */
+static const char *env2(const char *a, const char *b, const char **which)
+{
+    const char *v = getenv(a);
+    if (v && *v) {
+        *which = a;
+        return v;
+    }
+    v = getenv(b);
+    if (v && *v) {
+        *which = b;
+        return v;
+    }
+    return NULL;
+}
+
+static void warn_line(void *ctx, const char *message)
+{
+    struct cf *cf = ctx;
+    LOG(cf, AD_LOG_WARN, "%s", message);
+}
+
+static char *dup_set(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+/* certbot-dns-cloudflare's credentials file: dns_cloudflare_api_token, or
+ * dns_cloudflare_email and dns_cloudflare_api_key, as certbot checks them. */
+static ad_status cf_certbot_file(struct cf *cf, const char *path, struct cf_creds *c)
+{
+    static const char *const known[] = {"dns_cloudflare_api_token", "dns_cloudflare_email",
+                                        "dns_cloudflare_api_key", NULL};
+    char err[600], warn[600];
+    struct ad_ini *ini = NULL;
+    ad_status rc = ad_cred_ini_load(path, CF_TOKEN_FILE_MAX, &ini, warn, sizeof warn, err, sizeof err);
+    if (warn[0])
+        LOG(cf, AD_LOG_WARN, "%s", warn);
+    if (rc != AD_OK) {
+        LOG(cf, AD_LOG_ERROR, "%s", err);
+        return rc;
+    }
+    ad_ini_unknown_keys(ini, path, "certbot's cloudflare plugin (dns_cloudflare_...)", known, warn_line, cf);
+    const char *t = ad_ini_get(ini, "dns_cloudflare_api_token"), *e = ad_ini_get(ini, "dns_cloudflare_email"),
+               *k = ad_ini_get(ini, "dns_cloudflare_api_key");
+    for (size_t i = 0; i < 2; i++) {
+        const char *secret = i ? k : t;
+        if (secret && *secret)
+            cf->host->add_secret(cf->host->ctx, secret);
+    }
+    rc = AD_ERR_CONFIG;
+    snprintf(c->source, sizeof c->source, "credentials file %s", path);
+    if (t && *t && ((e && *e) || (k && *k)))
+        LOG(cf, AD_LOG_ERROR, "credentials file %s: dns_cloudflare_email and dns_cloudflare_api_key are not "
+            "needed with dns_cloudflare_api_token: keep the token alone", path);
+    else if (t && *t)
+        rc = (c->token = strdup(t)) ? AD_OK : AD_ERR_NOMEM;
+    else if ((e && *e) != (k && *k))
+        LOG(cf, AD_LOG_ERROR, "credentials file %s: the global API key needs both dns_cloudflare_email and "
+            "dns_cloudflare_api_key", path);
+    else if (e && *e)
+        rc = (c->email = strdup(e)) && (c->key = strdup(k)) ? AD_OK : AD_ERR_NOMEM;
+    else
+        LOG(cf, AD_LOG_ERROR, "credentials file %s sets neither dns_cloudflare_api_token (recommended) nor "
+            "dns_cloudflare_email and dns_cloudflare_api_key", path);
+    ad_ini_free(ini);
+    return rc;
+}
+
+/* Credentials: options (one kind), certbot's file, then the environment
+ * (ours and lego's names); a zone token for the look-ups with a token. */
+static ad_status cf_credentials(struct cf *cf, const struct ad_option_value *opts, size_t nopts,
+                                struct cf_creds *c)
+{
+    const char *o_token = ad_option_get(opts, nopts, "api-token");
+    const char *o_tfile = ad_option_get(opts, nopts, "api-token-file");
+    const char *o_email = ad_option_get(opts, nopts, "email");
+    const char *o_key = ad_option_get(opts, nopts, "api-key");
+    const char *o_creds = ad_option_get(opts, nopts, "credentials");
+    const char *o_ztoken = ad_option_get(opts, nopts, "zone-api-token");
+    const char *w = NULL, *we = NULL, *wk = NULL;
+    ad_status rc;
+
+    if (o_token && o_tfile) {
+        LOG(cf, AD_LOG_ERROR, "give either api-token or api-token-file, not both");
+        return AD_ERR_CONFIG;
+    }
+    if ((o_token || o_tfile) && (o_email || o_key)) {
+        LOG(cf, AD_LOG_ERROR, "give either an API token or the global API key (email + api-key), not both");
+        return AD_ERR_CONFIG;
+    }
+    if (o_creds && (o_token || o_tfile || o_email || o_key)) {
+        LOG(cf, AD_LOG_ERROR, "credentials=%s gives the credentials: leave out %s", o_creds,
+            o_token ? "api-token" : o_tfile ? "api-token-file" : o_email ? "email" : "api-key");
+        return AD_ERR_CONFIG;
+    }
+    if (!o_email != !o_key) {
+        LOG(cf, AD_LOG_ERROR, "the global API key needs both email and api-key");
+        return AD_ERR_CONFIG;
+    }
+    if (o_token) {
+        c->token = strdup(o_token);
+        snprintf(c->source, sizeof c->source, "api-token");
+    } else if (o_tfile) {
+        if ((rc = read_token_file(cf, "API token file", o_tfile, &c->token)) != AD_OK)
+            return rc;
+        snprintf(c->source, sizeof c->source, "api-token-file");
+    } else if (o_email) {
+        c->email = strdup(o_email);
+        c->key = strdup(o_key);
+        snprintf(c->source, sizeof c->source, "email and api-key");
+    } else if (o_creds) {
+        if ((rc = cf_certbot_file(cf, o_creds, c)) != AD_OK)
+            return rc;
+    } else {
+        const char *t = env2("CLOUDFLARE_DNS_API_TOKEN", "CF_DNS_API_TOKEN", &w);
+        const char *e = env2("CLOUDFLARE_EMAIL", "CF_API_EMAIL", &we), *k = env2("CLOUDFLARE_API_KEY", "CF_API_KEY", &wk);
+        if (t) {
+            c->token = strdup(t);
+            snprintf(c->source, sizeof c->source, "%s", w);
+        } else if (e && k) {
+            c->email = strdup(e);
+            c->key = strdup(k);
+            snprintf(c->source, sizeof c->source, "%s and %s", we, wk);
+        } else if (e || k) {
+            LOG(cf, AD_LOG_ERROR, "the global API key needs both CLOUDFLARE_EMAIL (or CF_API_EMAIL) and "
+                "CLOUDFLARE_API_KEY (or CF_API_KEY); %s is set alone", e ? we : wk);
+            return AD_ERR_CONFIG;
+        } else if (o_ztoken || env2("CLOUDFLARE_ZONE_API_TOKEN", "CF_ZONE_API_TOKEN", &w)) {
+            LOG(cf, AD_LOG_ERROR, "%s serves the zone look-ups only: give the token for the DNS edits too "
+                "(CLOUDFLARE_DNS_API_TOKEN or CF_DNS_API_TOKEN, or api-token-file), allowed Zone:DNS:Edit",
+                o_ztoken ? "zone-api-token" : w);
+            return AD_ERR_CONFIG;
+        } else {
+            LOG(cf, AD_LOG_ERROR,
+                "no Cloudflare credentials: set CLOUDFLARE_DNS_API_TOKEN (or lego's CF_DNS_API_TOKEN) or give "
+                "--provider-opt api-token-file=FILE, with an API token allowed Zone:DNS:Edit (and "
+                "Zone:Zone:Read unless zone-id is given), or certbot's --provider-opt credentials=FILE");
+            return AD_ERR_CONFIG;
+        }
+    }
+    if ((!c->token && !c->email) || (c->email && !c->key))
+        return AD_ERR_NOMEM;
+    /* lego's split token: the zone look-ups with a token of their own. */
+    if (o_ztoken) {
+        if (!c->token) {
+            LOG(cf, AD_LOG_ERROR, "zone-api-token goes with an API token for the DNS edits, not with the global "
+                "API key");
+            return AD_ERR_CONFIG;
+        }
+        c->zone_source = "zone-api-token";
+        return (c->zone_token = strdup(o_ztoken)) ? AD_OK : AD_ERR_NOMEM;
+    }
+    const char *z = env2("CLOUDFLARE_ZONE_API_TOKEN", "CF_ZONE_API_TOKEN", &w);
+    if (z && !c->token) {
+        LOG(cf, AD_LOG_DEBUG, "%s is not used with the global API key", w);
+        return AD_OK;
+    }
+    if (z) {
+        c->zone_source = w;
+        return (c->zone_token = dup_set(z)) ? AD_OK : AD_ERR_NOMEM;
+    }
+    return AD_OK;
+}
+
 static ad_status cf_init(const struct ad_host *host, const struct ad_option_value *opts,
                          size_t nopts, void **state)
 {
     ad_status rc = AD_ERR_CONFIG;
-    char *token = NULL, *email = NULL, *key = NULL;
+    char *token = NULL, *email = NULL, *key = NULL, *zone_token = NULL;
     struct curl_slist *headers = NULL;
     struct cf *cf = NULL;
     if (!host || host->struct_size < offsetof(struct ad_host, ca_bundle) || !host->log)
@@ -675,68 +834,34 @@ static ad_status cf_init(const struct ad_host *host, const struct ad_option_valu
     cf->host = host;
     const char *host_ca = host->struct_size >= offsetof(struct ad_host, verbosity) ? host->ca_bundle
                                                                                    : NULL;
-    const char *o_token = ad_option_get(opts, nopts, "api-token");
-    const char *o_tfile = ad_option_get(opts, nopts, "api-token-file");
-    const char *o_email = ad_option_get(opts, nopts, "email");
-    const char *o_key = ad_option_get(opts, nopts, "api-key");
     const char *o_zone = ad_option_get(opts, nopts, "zone-id");
     const char *o_ttl = ad_option_get(opts, nopts, "ttl");
     const char *o_url = ad_option_get(opts, nopts, "api-url");
     const char *o_ca = ad_option_get(opts, nopts, "ca-bundle");
-    const char *source = NULL;
+    struct cf_creds c = {0};
 
-    /* Credentials: options first, then the environment. */
-    if (o_token && o_tfile) {
-        LOG(cf, AD_LOG_ERROR, "give either api-token or api-token-file, not both");
+    rc = cf_credentials(cf, opts, nopts, &c);
+    token = c.token, email = c.email, key = c.key, zone_token = c.zone_token; /* freed at out */
+    if (rc != AD_OK)
         goto out;
-    }
-    if ((o_token || o_tfile) && (o_email || o_key)) {
-        LOG(cf, AD_LOG_ERROR, "give either an API token or the global API key (email + api-key), "
-                              "not both");
-        goto out;
-    }
-    if (!o_email != !o_key) {
-        LOG(cf, AD_LOG_ERROR, "the global API key needs both email and api-key");
-        goto out;
-    }
-    if (o_token) {
-        token = strdup(o_token);
-        source = "api-token";
-    } else if (o_tfile) {
-        rc = read_token_file(cf, o_tfile, &token);
-        if (rc != AD_OK)
-            goto out;
-        rc = AD_ERR_CONFIG;
-        source = "api-token-file";
-    } else if (o_email) {
-        email = strdup(o_email);
-        key = strdup(o_key);
-        source = "email and api-key";
-    } else if (getenv("CLOUDFLARE_DNS_API_TOKEN") && *getenv("CLOUDFLARE_DNS_API_TOKEN")) {
-        token = strdup(getenv("CLOUDFLARE_DNS_API_TOKEN"));
-        source = "CLOUDFLARE_DNS_API_TOKEN";
-    } else if (getenv("CF_DNS_API_TOKEN") && *getenv("CF_DNS_API_TOKEN")) {
-        token = strdup(getenv("CF_DNS_API_TOKEN"));
-        source = "CF_DNS_API_TOKEN";
-    } else if (getenv("CLOUDFLARE_EMAIL") || getenv("CLOUDFLARE_API_KEY")) {
-        if (!getenv("CLOUDFLARE_EMAIL") || !getenv("CLOUDFLARE_API_KEY")) {
-            LOG(cf, AD_LOG_ERROR, "the global API key needs both CLOUDFLARE_EMAIL and "
-                                  "CLOUDFLARE_API_KEY");
+    rc = AD_ERR_CONFIG;
+    const char *source = c.source;
+    if (zone_token) {
+        ad_cf_trim(zone_token);
+        if (zone_token[0])
+            host->add_secret(host->ctx, zone_token);
+        if (!ad_cf_secret_ok(zone_token)) {
+            LOG(cf, AD_LOG_ERROR, "the zone API token from %s is empty or contains spaces or control characters",
+                c.zone_source);
             goto out;
         }
-        email = strdup(getenv("CLOUDFLARE_EMAIL"));
-        key = strdup(getenv("CLOUDFLARE_API_KEY"));
-        source = "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY";
-    } else {
-        LOG(cf, AD_LOG_ERROR,
-            "no Cloudflare credentials: set CLOUDFLARE_DNS_API_TOKEN or give "
-            "--provider-opt api-token-file=FILE, with an API token allowed Zone:DNS:Edit (and "
-            "Zone:Zone:Read unless zone-id is given)");
-        goto out;
-    }
-    if ((source && !token && !email) || (email && !key)) {
-        rc = AD_ERR_NOMEM;
-        goto out;
+        if (!add_bearer(&cf->zone_headers, zone_token) ||
+            !add_header(&cf->zone_headers, "Content-Type", "application/json") ||
+            !add_header(&cf->zone_headers, "Accept", "application/json")) {
+            rc = AD_ERR_NOMEM;
+            goto out;
+        }
+        LOG(cf, AD_LOG_DEBUG, "zone look-ups with the token from %s", c.zone_source);
     }
     if (token) {
         ad_cf_trim(token);
@@ -747,17 +872,7 @@ static ad_status cf_init(const struct ad_host *host, const struct ad_option_valu
                                   "characters", source);
             goto out;
         }
-        size_t n = strlen(token) + 8;
-        char *bearer = malloc(n);
-        if (!bearer) {
-            rc = AD_ERR_NOMEM;
-            goto out;
-        }
-        snprintf(bearer, n, "Bearer %s", token);
-        bool ok = add_header(&headers, "Authorization", bearer);
-        explicit_bzero(bearer, n);
-        free(bearer);
-        if (!ok) {
+        if (!add_bearer(&headers, token)) {
             rc = AD_ERR_NOMEM;
             goto out;
         }
@@ -847,17 +962,23 @@ out:
     }
     wipe_free(token);
     wipe_free(key);
+    wipe_free(zone_token);
     free(email);
     cf_fini(cf);
     return rc;
 }
 
-/* The variables cf_init reads when no credential option is given. */
+/* The variables cf_credentials reads when no credential option is given:
+ * ours (lego's aliases) first, then lego's. */
 static const struct ad_plugin_env cf_env[] = {
     {"api-token", "CLOUDFLARE_DNS_API_TOKEN"},
     {"api-token", "CF_DNS_API_TOKEN"},
+    {"zone-api-token", "CLOUDFLARE_ZONE_API_TOKEN"},
+    {"zone-api-token", "CF_ZONE_API_TOKEN"},
     {"email", "CLOUDFLARE_EMAIL"},
+    {"email", "CF_API_EMAIL"},
     {"api-key", "CLOUDFLARE_API_KEY"},
+    {"api-key", "CF_API_KEY"},
     {NULL, NULL},
 };
 

@@ -1,14 +1,20 @@
 /*
- * hook: a DNS provider that runs the user's own executable for each record.
+ * hook: a DNS provider that runs the user's own executable for each record,
+ * in the calling convention of acme-dns or of another ACME client, so that
+ * hook scripts written for those clients work unchanged (style option):
  *
- *     SCRIPT present RECORD_NAME VALUE
- *     SCRIPT cleanup RECORD_NAME VALUE
+ *   exec (default)   SCRIPT present|cleanup RECORD_NAME VALUE
+ *   lego             SCRIPT present|cleanup RECORD_NAME. VALUE (lego's exec
+ *                    provider: trailing dot, one value per name at a time)
+ *   uacme            SCRIPT begin|done|failed dns-01 IDENT TOKEN AUTH, and the
+ *                    same in UACME_* (one value per name at a time)
+ *   certbot          AUTH_SCRIPT / CLEANUP_SCRIPT with CERTBOT_* variables
+ *   dehydrated       SCRIPT deploy_challenge|clean_challenge DOMAIN TOKEN VALUE
+ *                    (chain=yes: every triple of the batch in one call)
  *
  * The script is executed directly (posix_spawn, no shell), in its own
  * process group, with stdin on /dev/null and the inherited environment plus
- * ACME_DNS_ACTION, ACME_DNS_RECORD_NAME, ACME_DNS_RECORD_VALUE,
- * ACME_DNS_DOMAIN, ACME_DNS_ZONE (when known), ACME_DNS_TTL and, for
- * certbot manual hooks, CERTBOT_DOMAIN and CERTBOT_VALIDATION.
+ * the style's variables (README.md lists them).
  *
  * Exit status 0 means done.  Anything else fails the record with
  * AD_ERR_PROVIDER and the tail of the script's stderr in the log.  A script
@@ -44,18 +50,62 @@ extern char **environ;
 #define HOOK_KILL_GRACE_MS 2000      /* between SIGTERM and SIGKILL */
 #define HOOK_POLL_MAX_MS 100         /* longest wait between exit/interrupt checks */
 
-/* Variables the plugin sets; inherited ones of the same name are dropped. */
+/* Variables the plugin may set; inherited ones of these names are always
+ * dropped, so that a value never means something else in another style. */
 static const char *const hook_vars[] = {
     "ACME_DNS_ACTION", "ACME_DNS_RECORD_NAME", "ACME_DNS_RECORD_VALUE", "ACME_DNS_DOMAIN",
-    "ACME_DNS_ZONE",   "ACME_DNS_TTL",         "CERTBOT_DOMAIN",        "CERTBOT_VALIDATION",
+    "ACME_DNS_ZONE", "ACME_DNS_TTL", "CERTBOT_DOMAIN", "CERTBOT_VALIDATION", "CERTBOT_TOKEN",
+    "CERTBOT_ALL_DOMAINS", "CERTBOT_REMAINING_CHALLENGES", "CERTBOT_AUTH_OUTPUT", "UACME_METHOD",
+    "UACME_TYPE", "UACME_IDENT", "UACME_TOKEN", "UACME_AUTH", "UACME_VERBOSE",
 };
 #define HOOK_NVARS (sizeof hook_vars / sizeof hook_vars[0])
 
+enum hook_style { HOOK_EXEC, HOOK_LEGO, HOOK_UACME, HOOK_CERTBOT, HOOK_DEHYDRATED };
+static const char *const hook_style_names[] = {"exec", "lego", "uacme", "certbot", "dehydrated"};
+
+/* Record data the plugin keeps (ABI: "per-record data"), one tag per style:
+ *   "t:TOKEN"  uacme, dehydrated: the token, for a cleanup after a crash
+ *              (uacme: also "begin ran and accepted")
+ *   "d:"       uacme: begin declined the challenge (no done/failed then)
+ *   "o:TEXT"   certbot: the auth script's output, when it fits
+ *   "O:"       certbot: the output was too long to keep here */
+#define HOOK_DATA_TOKEN "t:"
+#define HOOK_DATA_DECLINED "d:"
+#define HOOK_DATA_OUTPUT "o:"
+#define HOOK_DATA_LONG "O:"
+
+/* certbot: an auth script's output, kept for the cleanup of its record. */
+struct hook_output {
+    char *name, *value, *text;
+};
+
 struct hook_state {
     const struct ad_host *host; /* borrowed until fini */
-    char *script;               /* owned: absolute path of the executable */
+    enum hook_style style;
+    char *script;               /* owned: absolute path (every style but certbot) */
+    char *auth, *clean;         /* owned: certbot's auth-script and cleanup-script */
+    bool chain;                 /* dehydrated's HOOK_CHAIN=yes */
+    bool abi12;                 /* the host fills the ABI 1.2 record fields */
     unsigned timeout_s;
+    struct hook_output *outs;   /* owned */
+    size_t nouts;
 };
+
+/* The variables of one run, on top of the inherited environment. */
+#define HOOK_ENV_MAX 16
+struct hook_env {
+    const char *name[HOOK_ENV_MAX];
+    const char *value[HOOK_ENV_MAX];
+    size_t n;
+};
+
+static void env_add(struct hook_env *e, const char *name, const char *value)
+{
+    if (e->n < HOOK_ENV_MAX && value) {
+        e->name[e->n] = name;
+        e->value[e->n++] = value;
+    }
+}
 
 /* Has the user asked acme-dns to stop?  (Hosts older than the callback: never.) */
 static bool hook_interrupted(const struct ad_host *h)
@@ -94,41 +144,23 @@ static bool hook_is_ours(const char *entry)
     return false;
 }
 
-/* Build the child's environment.  *ENVP is a NULL-terminated array whose
- * first *NOWN strings are owned (caller frees them and the array);
- * the rest are borrowed from environ. */
-static ad_status hook_make_env(const char *action, const struct ad_record *r, char ***envp,
-                               size_t *nown)
+/* Build the child's environment: VARS, then the inherited variables not of
+ * hook_vars.  *ENVP is a NULL-terminated array whose first *NOWN strings
+ * are owned (caller frees them and the array); the rest are borrowed from
+ * environ. */
+static ad_status hook_make_env(const struct hook_env *vars, char ***envp, size_t *nown)
 {
     ad_status rc = AD_ERR_NOMEM;
     size_t ninherit = 0, k = 0;
     char **env = NULL;
-    char ttl[16];
-    const char *names[HOOK_NVARS], *values[HOOK_NVARS];
-    size_t nv = 0;
-    const char *domain = r->domain ? r->domain : "";
 
-    if (strncmp(domain, "*.", 2) == 0)
-        domain += 2;
     for (char **e = environ; e && *e; e++)
         ninherit++;
-    env = calloc(ninherit + HOOK_NVARS + 1, sizeof *env);
+    env = calloc(ninherit + vars->n + 1, sizeof *env);
     if (!env)
         goto out;
-
-    snprintf(ttl, sizeof ttl, "%u", (unsigned)r->ttl);
-    names[nv] = "ACME_DNS_ACTION", values[nv++] = action;
-    names[nv] = "ACME_DNS_RECORD_NAME", values[nv++] = r->name;
-    names[nv] = "ACME_DNS_RECORD_VALUE", values[nv++] = r->value;
-    names[nv] = "ACME_DNS_DOMAIN", values[nv++] = domain;
-    names[nv] = "ACME_DNS_TTL", values[nv++] = ttl;
-    names[nv] = "CERTBOT_DOMAIN", values[nv++] = domain;
-    names[nv] = "CERTBOT_VALIDATION", values[nv++] = r->value;
-    if (r->zone && r->zone[0])
-        names[nv] = "ACME_DNS_ZONE", values[nv++] = r->zone;
-
-    for (size_t i = 0; i < nv; i++) {
-        env[k] = hook_envvar(names[i], values[i]);
+    for (size_t i = 0; i < vars->n; i++) {
+        env[k] = hook_envvar(vars->name[i], vars->value[i]);
         if (!env[k])
             goto out;
         k++;
@@ -223,10 +255,15 @@ static void hook_kill(pid_t pid)
     hook_reap(pid);
 }
 
-/* Run the script once for record R.  Returns AD_OK when it exited 0,
- * AD_ERR_INTERRUPTED when the host reports an interrupt while it runs (the
- * script is then stopped like on a timeout). */
-static ad_status hook_run(struct hook_state *st, const char *action, const struct ad_record *r)
+/* Run ARGV (argv[0]: the executable) once with the variables VARS.  WHAT
+ * names the run in messages ("present NAME (value V)").  OUT, when not NULL,
+ * receives what it wrote on stdout (the last HOOK_TAIL_MAX bytes).
+ * *STATUS (when not NULL) is its exit status, or -1 when it did not exit
+ * by itself.  Returns AD_OK when it exited 0, AD_ERR_INTERRUPTED when the
+ * host reports an interrupt while it runs (the script is then stopped like
+ * on a timeout). */
+static ad_status hook_run(struct hook_state *st, char *const *argv, const struct hook_env *vars,
+                          const char *what, struct hook_tail *out, int *exit_status)
 {
     ad_status rc = AD_ERR_INTERNAL;
     char **envp = NULL;
@@ -237,26 +274,29 @@ static ad_status hook_run(struct hook_state *st, const char *action, const struc
     bool fa_ok = false, attr_ok = false;
     pid_t pid = -1;
     struct hook_tail *out_t = NULL, *err_t = NULL;
-    char *argv[5];
+    const char *script = argv[0];
     sigset_t none, defaults;
     int e, status;
     long long deadline;
     int delay = 5, drains = 0;
     bool timed_out = false, interrupted = false;
 
-    out_t = calloc(1, sizeof *out_t);
+    if (exit_status)
+        *exit_status = -1;
+    out_t = out ? out : calloc(1, sizeof *out_t);
     err_t = calloc(1, sizeof *err_t);
     if (!out_t || !err_t) {
         rc = AD_ERR_NOMEM;
         goto out;
     }
-    rc = hook_make_env(action, r, &envp, &nown);
+    memset(out_t, 0, sizeof *out_t);
+    rc = hook_make_env(vars, &envp, &nown);
     if (rc != AD_OK)
         goto out;
     rc = AD_ERR_INTERNAL;
 
     if (hook_pipe(outp) != 0 || hook_pipe(errp) != 0) {
-        HLOG(st, AD_LOG_ERROR, "cannot create a pipe for %s: %s", st->script, strerror(errno));
+        HLOG(st, AD_LOG_ERROR, "cannot create a pipe for %s: %s", script, strerror(errno));
         goto out;
     }
     if ((e = posix_spawn_file_actions_init(&fa)) != 0)
@@ -280,16 +320,11 @@ static ad_status hook_run(struct hook_state *st, const char *action, const struc
                                                  POSIX_SPAWN_SETSIGDEF)) != 0)
         goto spawn_err;
 
-    argv[0] = st->script;
-    argv[1] = (char *)action;
-    argv[2] = (char *)r->name;
-    argv[3] = (char *)r->value;
-    argv[4] = NULL;
-    HLOG(st, AD_LOG_DEBUG, "running %s %s %s %s", st->script, action, r->name, r->value);
-    e = posix_spawn(&pid, st->script, &fa, &attr, argv, envp);
+    HLOG(st, AD_LOG_DEBUG, "running %s (%s)", script, what);
+    e = posix_spawn(&pid, script, &fa, &attr, argv, envp);
     if (e != 0) {
         pid = -1;
-        HLOG(st, AD_LOG_ERROR, "cannot run hook script %s: %s", st->script, strerror(e));
+        HLOG(st, AD_LOG_ERROR, "cannot run hook script %s: %s", script, strerror(e));
         rc = AD_ERR_PROVIDER;
         goto out;
     }
@@ -351,8 +386,7 @@ static ad_status hook_run(struct hook_state *st, const char *action, const struc
     if (interrupted) {
         hook_kill(pid);
         pid = -1;
-        HLOG(st, AD_LOG_WARN, "interrupted: stopped hook script %s (%s %s)", st->script, action,
-             r->name);
+        HLOG(st, AD_LOG_WARN, "interrupted: stopped hook script %s (%s)", script, what);
         rc = AD_ERR_INTERRUPTED;
         goto out;
     }
@@ -360,9 +394,9 @@ static ad_status hook_run(struct hook_state *st, const char *action, const struc
         hook_kill(pid);
         pid = -1;
         HLOG(st, AD_LOG_ERROR,
-             "hook script %s timed out after %u s (%s %s) and was stopped; if it needs longer, "
+             "hook script %s timed out after %u s (%s) and was stopped; if it needs longer, "
              "raise the limit with --provider-opt timeout=SECONDS",
-             st->script, st->timeout_s, action, r->name);
+             script, st->timeout_s, what);
         hook_tail_log(st->host, AD_LOG_DEBUG, "stdout", out_t);
         hook_tail_log(st->host, AD_LOG_ERROR, "stderr", err_t);
         rc = AD_ERR_TIMEOUT;
@@ -371,6 +405,8 @@ static ad_status hook_run(struct hook_state *st, const char *action, const struc
 
     status = hook_reap(pid);
     pid = -1;
+    if (exit_status && status >= 0 && WIFEXITED(status))
+        *exit_status = WEXITSTATUS(status);
     if (status == 0) {
         hook_tail_log(st->host, AD_LOG_DEBUG, "stdout", out_t);
         hook_tail_log(st->host, AD_LOG_DEBUG, "stderr", err_t);
@@ -378,21 +414,20 @@ static ad_status hook_run(struct hook_state *st, const char *action, const struc
         goto out;
     }
     if (status > 0 && WIFEXITED(status))
-        HLOG(st, AD_LOG_ERROR, "hook script %s failed to %s %s (value %s): exit status %d",
-             st->script, action, r->name, r->value, WEXITSTATUS(status));
+        HLOG(st, AD_LOG_ERROR, "hook script %s failed (%s): exit status %d", script, what,
+             WEXITSTATUS(status));
     else if (status > 0 && WIFSIGNALED(status))
-        HLOG(st, AD_LOG_ERROR, "hook script %s failed to %s %s (value %s): killed by signal %d (%s)",
-             st->script, action, r->name, r->value, WTERMSIG(status), strsignal(WTERMSIG(status)));
+        HLOG(st, AD_LOG_ERROR, "hook script %s failed (%s): killed by signal %d (%s)", script, what,
+             WTERMSIG(status), strsignal(WTERMSIG(status)));
     else
-        HLOG(st, AD_LOG_ERROR, "hook script %s: %s %s: cannot get its exit status", st->script,
-             action, r->name);
+        HLOG(st, AD_LOG_ERROR, "hook script %s (%s): cannot get its exit status", script, what);
     hook_tail_log(st->host, AD_LOG_DEBUG, "stdout", out_t);
     hook_tail_log(st->host, AD_LOG_ERROR, "stderr", err_t);
     rc = AD_ERR_PROVIDER;
     goto out;
 
 spawn_err:
-    HLOG(st, AD_LOG_ERROR, "cannot prepare to run %s: %s", st->script, strerror(e));
+    HLOG(st, AD_LOG_ERROR, "cannot prepare to run %s: %s", script, strerror(e));
     rc = AD_ERR_INTERNAL;
 out:
     if (pid > 0)
@@ -412,9 +447,361 @@ out:
             free(envp[i]);
         free(envp);
     }
-    free(out_t);
+    if (out_t != out)
+        free(out_t);
     free(err_t);
     return rc;
+}
+
+/* ------------------------------------------------------------ the styles */
+
+/* The variables every style but dehydrated's chain sets for record R. */
+static void env_record(struct hook_env *e, const char *action, const struct ad_record *r, char ttl[16])
+{
+    snprintf(ttl, 16, "%u", (unsigned)r->ttl);
+    env_add(e, "ACME_DNS_ACTION", action);
+    env_add(e, "ACME_DNS_RECORD_NAME", r->name);
+    env_add(e, "ACME_DNS_RECORD_VALUE", r->value);
+    env_add(e, "ACME_DNS_DOMAIN", r->domain);
+    env_add(e, "ACME_DNS_TTL", ttl);
+    if (r->zone && r->zone[0])
+        env_add(e, "ACME_DNS_ZONE", r->zone);
+}
+
+/* The record's token: the core's, else the one kept in its data, else "". */
+static const char *hook_token(const struct hook_state *st, const struct ad_record *r)
+{
+    if (st->abi12 && r->token)
+        return r->token;
+    if (strncmp(r->data, HOOK_DATA_TOKEN, 2) == 0 && memchr(r->data, '\0', sizeof r->data))
+        return r->data + 2;
+    return "";
+}
+
+static void keep_token(const struct hook_state *st, struct ad_record *r)
+{
+    const char *t = st->abi12 && r->token ? r->token : "";
+    if (strlen(t) + 3 <= sizeof r->data)
+        snprintf(r->data, sizeof r->data, "%s%s", HOOK_DATA_TOKEN, t);
+}
+
+/* exec and lego: SCRIPT present|cleanup NAME VALUE. */
+static ad_status run_exec(struct hook_state *st, const char *action, const struct ad_record *r)
+{
+    struct hook_env e = {.n = 0};
+    char ttl[16], what[400], name[300];
+    snprintf(name, sizeof name, "%s%s", r->name, st->style == HOOK_LEGO ? "." : "");
+    env_record(&e, action, r, ttl);
+    env_add(&e, "CERTBOT_DOMAIN", r->domain);
+    env_add(&e, "CERTBOT_VALIDATION", r->value);
+    snprintf(what, sizeof what, "%s %s (value %s)", action, r->name, r->value);
+    char *argv[] = {st->script, (char *)action, name, (char *)r->value, NULL};
+    return hook_run(st, argv, &e, what, NULL, NULL);
+}
+
+/* uacme: SCRIPT METHOD dns-01 IDENT TOKEN AUTH, and UACME_* the same. */
+static ad_status run_uacme(struct hook_state *st, const char *method, const char *action, struct ad_record *r,
+                           int *status)
+{
+    struct hook_env e = {.n = 0};
+    char ttl[16], what[400], verbose[16];
+    const char *token = hook_token(st, r);
+    snprintf(verbose, sizeof verbose, "%d", st->host->verbosity > 1 ? st->host->verbosity - 1 : 0);
+    env_add(&e, "UACME_METHOD", method);
+    env_add(&e, "UACME_TYPE", "dns-01");
+    env_add(&e, "UACME_IDENT", r->domain);
+    env_add(&e, "UACME_TOKEN", token);
+    env_add(&e, "UACME_AUTH", r->value);
+    env_add(&e, "UACME_VERBOSE", verbose);
+    env_record(&e, action, r, ttl);
+    snprintf(what, sizeof what, "%s dns-01 %s (value %s)", method, r->domain, r->value);
+    char *argv[] = {st->script, (char *)method, "dns-01", (char *)r->domain, (char *)token, (char *)r->value, NULL};
+    return hook_run(st, argv, &e, what, NULL, status);
+}
+
+/* certbot's kept output of the auth script for R, or NULL. */
+static struct hook_output *output_of(struct hook_state *st, const struct ad_record *r)
+{
+    for (size_t i = 0; i < st->nouts; i++)
+        if (strcmp(st->outs[i].name, r->name) == 0 && strcmp(st->outs[i].value, r->value) == 0)
+            return &st->outs[i];
+    return NULL;
+}
+
+static void output_drop(struct hook_state *st, struct hook_output *o)
+{
+    free(o->name);
+    free(o->value);
+    free(o->text);
+    *o = st->outs[--st->nouts];
+}
+
+/* Keep TEXT as the auth output of R: in memory for this run, and in R's
+ * data (so in the journal) when it fits. */
+static ad_status output_keep(struct hook_state *st, struct ad_record *r, const char *text)
+{
+    struct hook_output *o = output_of(st, r);
+    if (o)
+        output_drop(st, o);
+    o = realloc(st->outs, (st->nouts + 1) * sizeof *o);
+    if (!o)
+        return AD_ERR_NOMEM;
+    st->outs = o;
+    o = &st->outs[st->nouts];
+    o->name = strdup(r->name);
+    o->value = strdup(r->value);
+    o->text = strdup(text);
+    if (!o->name || !o->value || !o->text) {
+        free(o->name);
+        free(o->value);
+        free(o->text);
+        return AD_ERR_NOMEM;
+    }
+    st->nouts++;
+    if (strlen(text) + 3 <= sizeof r->data)
+        snprintf(r->data, sizeof r->data, "%s%s", HOOK_DATA_OUTPUT, text);
+    else
+        snprintf(r->data, sizeof r->data, "%s", HOOK_DATA_LONG);
+    return AD_OK;
+}
+
+/* "a,b,c": the domains of RECS as certbot's CERTBOT_ALL_DOMAINS; caller frees. */
+static char *all_domains(struct ad_record *const *recs, size_t count)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < count; i++)
+        n += strlen(recs[i]->domain) + 1;
+    char *s = malloc(n), *p = s;
+    if (!s)
+        return NULL;
+    *p = '\0';
+    for (size_t i = 0; i < count; i++)
+        p += sprintf(p, "%s%s", i ? "," : "", recs[i]->domain);
+    return s;
+}
+
+/* certbot: AUTH_SCRIPT or CLEANUP_SCRIPT for RECS[I] with CERTBOT_*. */
+static ad_status run_certbot(struct hook_state *st, bool auth, struct ad_record *const *recs, size_t count, size_t i,
+                             const char *domains)
+{
+    struct ad_record *r = recs[i];
+    struct hook_env e = {.n = 0};
+    char ttl[16], what[400], remaining[24];
+    struct hook_tail *out = NULL;
+    char *text = NULL;
+    ad_status rc;
+    snprintf(remaining, sizeof remaining, "%zu", count - i - 1);
+    env_add(&e, "CERTBOT_DOMAIN", r->domain);
+    env_add(&e, "CERTBOT_VALIDATION", r->value);
+    env_add(&e, "CERTBOT_ALL_DOMAINS", domains);
+    env_add(&e, "CERTBOT_REMAINING_CHALLENGES", remaining);
+    if (!auth) {
+        const struct hook_output *o = output_of(st, r);
+        if (o)
+            env_add(&e, "CERTBOT_AUTH_OUTPUT", o->text);
+        else if (strncmp(r->data, HOOK_DATA_OUTPUT, 2) == 0 && memchr(r->data, '\0', sizeof r->data))
+            env_add(&e, "CERTBOT_AUTH_OUTPUT", r->data + 2);
+        else {
+            if (strcmp(r->data, HOOK_DATA_LONG) == 0)
+                HLOG(st, AD_LOG_WARN, "the auth script's output for %s was too long to keep in the journal: "
+                     "CERTBOT_AUTH_OUTPUT is empty for its cleanup", r->domain);
+            env_add(&e, "CERTBOT_AUTH_OUTPUT", "");
+        }
+    }
+    env_record(&e, auth ? "present" : "cleanup", r, ttl);
+    snprintf(what, sizeof what, "%s for %s (value %s)", auth ? "auth-script" : "cleanup-script", r->domain,
+             r->value);
+    char *argv[] = {auth ? st->auth : st->clean, NULL};
+    if (!auth)
+        return hook_run(st, argv, &e, what, NULL, NULL);
+    if (!(out = calloc(1, sizeof *out)) || !(text = malloc(sizeof out->buf + 1))) {
+        free(out);
+        return AD_ERR_NOMEM;
+    }
+    rc = hook_run(st, argv, &e, what, out, NULL);
+    hook_output_text(out->buf, out->len, text, sizeof out->buf + 1);
+    if (out->truncated)
+        HLOG(st, AD_LOG_WARN, "the auth script wrote more than %u bytes on stdout for %s: CERTBOT_AUTH_OUTPUT "
+             "keeps the last %u", HOOK_TAIL_MAX, r->domain, HOOK_TAIL_MAX);
+    ad_status k = output_keep(st, r, text);
+    free(out);
+    free(text);
+    return rc == AD_OK ? k : rc;
+}
+
+/* dehydrated: SCRIPT HANDLER DOMAIN TOKEN VALUE [DOMAIN TOKEN VALUE ...]
+ * for RECS[FROM..TO). */
+static ad_status run_dehydrated(struct hook_state *st, const char *handler, struct ad_record *const *recs,
+                                size_t from, size_t to)
+{
+    struct hook_env e = {.n = 0};
+    char ttl[16], what[400];
+    size_t n = to - from, k = 0;
+    char **argv = calloc(2 + 3 * n + 1, sizeof *argv);
+    if (!argv)
+        return AD_ERR_NOMEM;
+    argv[k++] = st->script;
+    argv[k++] = (char *)handler;
+    for (size_t i = from; i < to; i++) {
+        argv[k++] = (char *)recs[i]->domain;
+        argv[k++] = (char *)hook_token(st, recs[i]);
+        argv[k++] = (char *)recs[i]->value;
+    }
+    if (n == 1) {
+        env_record(&e, strcmp(handler, "deploy_challenge") == 0 ? "present" : "cleanup", recs[from], ttl);
+        snprintf(what, sizeof what, "%s %s (value %s)", handler, recs[from]->domain, recs[from]->value);
+    } else {
+        env_add(&e, "ACME_DNS_ACTION", strcmp(handler, "deploy_challenge") == 0 ? "present" : "cleanup");
+        snprintf(what, sizeof what, "%s for %zu records, %s first", handler, n, recs[from]->domain);
+    }
+    ad_status rc = hook_run(st, argv, &e, what, NULL, NULL);
+    free(argv);
+    return rc;
+}
+
+/* ------------------------------------------------------- the callbacks */
+
+static ad_status hook_present(void *state, struct ad_record *const *records, size_t count)
+{
+    struct hook_state *st = state;
+    char *domains = NULL;
+    ad_status rc = AD_OK;
+    if (st->style == HOOK_DEHYDRATED && st->chain && count > 0) {
+        for (size_t i = 0; i < count; i++)
+            keep_token(st, records[i]);
+        return run_dehydrated(st, "deploy_challenge", records, 0, count);
+    }
+    if (st->style == HOOK_CERTBOT && !(domains = all_domains(records, count)))
+        return AD_ERR_NOMEM;
+    for (size_t i = 0; i < count && rc == AD_OK; i++) {
+        struct ad_record *r = records[i];
+        int status = -1;
+        if (hook_interrupted(st->host)) {
+            rc = AD_ERR_INTERRUPTED;
+            break;
+        }
+        switch (st->style) {
+        case HOOK_EXEC:
+        case HOOK_LEGO:
+            rc = run_exec(st, "present", r);
+            break;
+        case HOOK_UACME:
+            keep_token(st, r); /* begin ran: done or failed follows */
+            rc = run_uacme(st, "begin", "present", r, &status);
+            if (rc != AD_OK && status > 0) {
+                /* uacme: a declined challenge gets neither done nor failed */
+                snprintf(r->data, sizeof r->data, "%s", HOOK_DATA_DECLINED);
+                HLOG(st, AD_LOG_ERROR, "the uacme hook declined the dns-01 challenge for %s (begin exited %d), "
+                     "and acme-dns offers no other challenge type", r->domain, status);
+            }
+            break;
+        case HOOK_CERTBOT:
+            rc = run_certbot(st, true, records, count, i, domains);
+            break;
+        case HOOK_DEHYDRATED:
+            keep_token(st, r);
+            rc = run_dehydrated(st, "deploy_challenge", records, i, i + 1);
+            break;
+        }
+    }
+    free(domains);
+    return rc;
+}
+
+/* Remove the records; every one is tried, the first failure is returned.
+ * The host's interrupt flag is raised here only by a signal that came after
+ * cleanup began: then the user insists, and the rest is skipped. */
+static ad_status hook_cleanup(void *state, struct ad_record *const *records, size_t count)
+{
+    struct hook_state *st = state;
+    ad_status first = AD_OK;
+    char *domains = NULL;
+    if (st->style == HOOK_DEHYDRATED && st->chain)
+        return count ? run_dehydrated(st, "clean_challenge", records, 0, count) : AD_OK;
+    if (st->style == HOOK_CERTBOT && !(domains = all_domains(records, count)))
+        return AD_ERR_NOMEM;
+    for (size_t i = 0; i < count; i++) {
+        struct ad_record *r = records[i];
+        ad_status rc = AD_OK;
+        switch (st->style) {
+        case HOOK_EXEC:
+        case HOOK_LEGO:
+            rc = run_exec(st, "cleanup", r);
+            break;
+        case HOOK_UACME:
+            /* Declined, or never begun in this run (the core knows its
+             * token, the data says nothing): uacme calls nothing then. */
+            if (strcmp(r->data, HOOK_DATA_DECLINED) == 0 || (r->data[0] == '\0' && st->abi12 && r->token))
+                continue;
+            rc = run_uacme(st, st->abi12 && r->validated ? "done" : "failed", "cleanup", r, NULL);
+            break;
+        case HOOK_CERTBOT: {
+            rc = run_certbot(st, false, records, count, i, domains);
+            struct hook_output *o = output_of(st, r);
+            if (o && rc == AD_OK)
+                output_drop(st, o);
+            break;
+        }
+        case HOOK_DEHYDRATED:
+            rc = run_dehydrated(st, "clean_challenge", records, i, i + 1);
+            break;
+        }
+        if (rc == AD_ERR_INTERRUPTED) {
+            first = rc;
+            break;
+        }
+        if (rc != AD_OK && first == AD_OK)
+            first = rc;
+    }
+    free(domains);
+    return first;
+}
+
+static void hook_fini(void *state)
+{
+    struct hook_state *st = state;
+    if (!st)
+        return;
+    while (st->nouts)
+        output_drop(st, &st->outs[0]);
+    free(st->outs);
+    free(st->script);
+    free(st->auth);
+    free(st->clean);
+    free(st);
+}
+
+static uint32_t hook_flags(void *state)
+{
+    const struct hook_state *st = state;
+    /* uacme's and lego's scripts may expect a name to hold their value alone */
+    return st->style == HOOK_UACME || st->style == HOOK_LEGO ? AD_PROVIDER_ONE_VALUE_PER_NAME : 0;
+}
+
+/* Check that OPT=PATH names an executable file; *OUT is its absolute path
+ * (caller frees). */
+static ad_status hook_executable(struct hook_state *st, const char *opt, const char *path, char **out)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        HLOG(st, AD_LOG_ERROR, "%s=%s: %s: give the path of an executable file", opt, path, strerror(errno));
+        return AD_ERR_CONFIG;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        HLOG(st, AD_LOG_ERROR, "%s=%s is not a regular file: give the path of an executable%s", opt, path,
+             strchr(path, ' ') ? " (no arguments: acme-dns runs no shell; put a command line in a script)" : "");
+        return AD_ERR_CONFIG;
+    }
+    if (access(path, X_OK) != 0) {
+        HLOG(st, AD_LOG_ERROR, "%s=%s is not executable (%s): chmod +x it", opt, path, strerror(errno));
+        return AD_ERR_CONFIG;
+    }
+    /* An absolute path, so that a later change of directory does not matter. */
+    if (!(*out = realpath(path, NULL))) {
+        HLOG(st, AD_LOG_ERROR, "%s=%s: %s", opt, path, strerror(errno));
+        return errno == ENOMEM ? AD_ERR_NOMEM : AD_ERR_CONFIG;
+    }
+    return AD_OK;
 }
 
 static ad_status hook_init(const struct ad_host *host, const struct ad_option_value *opts,
@@ -423,8 +810,12 @@ static ad_status hook_init(const struct ad_host *host, const struct ad_option_va
     ad_status rc = AD_ERR_CONFIG;
     struct hook_state *st = NULL;
     const char *script = ad_option_get(opts, nopts, "script");
+    const char *auth = ad_option_get(opts, nopts, "auth-script");
+    const char *clean = ad_option_get(opts, nopts, "cleanup-script");
+    const char *style = ad_option_get(opts, nopts, "style");
+    const char *chain = ad_option_get(opts, nopts, "chain");
     const char *timeout = ad_option_get(opts, nopts, "timeout");
-    struct stat sb;
+    size_t k;
 
     st = calloc(1, sizeof *st);
     if (!st) {
@@ -433,10 +824,59 @@ static ad_status hook_init(const struct ad_host *host, const struct ad_option_va
     }
     st->host = host;
     st->timeout_s = HOOK_DEFAULT_TIMEOUT;
+    st->abi12 = ad_host_abi_minor(host) >= 2;
 
-    if (!script || !script[0]) {
-        HLOG(st, AD_LOG_ERROR, "no script given: use --provider-opt script=PATH");
+    for (k = 0; style && k < sizeof hook_style_names / sizeof *hook_style_names; k++)
+        if (strcmp(style, hook_style_names[k]) == 0)
+            break;
+    if (style && k == sizeof hook_style_names / sizeof *hook_style_names) {
+        HLOG(st, AD_LOG_ERROR, "style=%s: use exec (the default), lego, uacme, certbot or dehydrated", style);
         goto out;
+    }
+    st->style = style ? (enum hook_style)k : HOOK_EXEC;
+    if (st->style != HOOK_EXEC && st->style != HOOK_CERTBOT && !st->abi12) {
+        HLOG(st, AD_LOG_ERROR, "style=%s needs acme-dns with plugin ABI 1.2 or later", style);
+        goto out;
+    }
+    if (st->style == HOOK_CERTBOT) {
+        if (script) {
+            HLOG(st, AD_LOG_ERROR, "style=certbot takes auth-script and cleanup-script (certbot's "
+                 "--manual-auth-hook and --manual-cleanup-hook), not script");
+            goto out;
+        }
+        if (!auth || !clean) {
+            HLOG(st, AD_LOG_ERROR, "style=certbot needs both auth-script=PATH and cleanup-script=PATH (certbot's "
+                 "--manual-auth-hook and --manual-cleanup-hook): acme-dns removes every record it adds");
+            goto out;
+        }
+        if ((rc = hook_executable(st, "auth-script", auth, &st->auth)) != AD_OK ||
+            (rc = hook_executable(st, "cleanup-script", clean, &st->clean)) != AD_OK)
+            goto out;
+        rc = AD_ERR_CONFIG;
+    } else {
+        if (auth || clean) {
+            HLOG(st, AD_LOG_ERROR, "auth-script and cleanup-script go with style=certbot; style=%s takes script",
+                 hook_style_names[st->style]);
+            goto out;
+        }
+        if (!script || !script[0]) {
+            HLOG(st, AD_LOG_ERROR, "no script given: use --provider-opt script=PATH");
+            goto out;
+        }
+        if ((rc = hook_executable(st, "script", script, &st->script)) != AD_OK)
+            goto out;
+        rc = AD_ERR_CONFIG;
+    }
+    if (chain) {
+        if (st->style != HOOK_DEHYDRATED) {
+            HLOG(st, AD_LOG_ERROR, "chain goes with style=dehydrated (its HOOK_CHAIN)");
+            goto out;
+        }
+        if (strcmp(chain, "yes") != 0 && strcmp(chain, "no") != 0) {
+            HLOG(st, AD_LOG_ERROR, "chain=%s: use yes or no", chain);
+            goto out;
+        }
+        st->chain = strcmp(chain, "yes") == 0;
     }
     if (timeout) {
         unsigned long v;
@@ -447,81 +887,23 @@ static ad_status hook_init(const struct ad_host *host, const struct ad_option_va
         }
         st->timeout_s = (unsigned)v;
     }
-    if (stat(script, &sb) != 0) {
-        HLOG(st, AD_LOG_ERROR, "script=%s: %s: give the path of an executable file", script,
-             strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        HLOG(st, AD_LOG_ERROR, "script=%s is not a regular file: give the path of an executable",
-             script);
-        goto out;
-    }
-    if (access(script, X_OK) != 0) {
-        HLOG(st, AD_LOG_ERROR, "script=%s is not executable (%s): chmod +x it", script,
-             strerror(errno));
-        goto out;
-    }
-    /* An absolute path, so that a later change of directory does not matter. */
-    st->script = realpath(script, NULL);
-    if (!st->script) {
-        HLOG(st, AD_LOG_ERROR, "script=%s: %s", script, strerror(errno));
-        goto out;
-    }
     *state = st;
     st = NULL;
     rc = AD_OK;
 out:
-    if (st) {
-        free(st->script);
-        free(st);
-    }
+    hook_fini(st);
     return rc;
 }
 
-static ad_status hook_present(void *state, struct ad_record *const *records, size_t count)
-{
-    struct hook_state *st = state;
-    for (size_t i = 0; i < count; i++) {
-        if (hook_interrupted(st->host))
-            return AD_ERR_INTERRUPTED;
-        ad_status rc = hook_run(st, "present", records[i]);
-        if (rc != AD_OK)
-            return rc;
-    }
-    return AD_OK;
-}
-
-static ad_status hook_cleanup(void *state, struct ad_record *const *records, size_t count)
-{
-    struct hook_state *st = state;
-    ad_status first = AD_OK;
-    /* The host's interrupt flag is raised here only by a signal that came
-     * after cleanup began: then the user insists, and the rest is skipped. */
-    for (size_t i = 0; i < count; i++) {
-        ad_status rc = hook_run(st, "cleanup", records[i]);
-        if (rc == AD_ERR_INTERRUPTED)
-            return rc;
-        if (rc != AD_OK && first == AD_OK)
-            first = rc;
-    }
-    return first;
-}
-
-static void hook_fini(void *state)
-{
-    struct hook_state *st = state;
-    if (!st)
-        return;
-    free(st->script);
-    free(st);
-}
-
 static const struct ad_plugin_option hook_options[] = {
-    {"script", "executable run as: SCRIPT present|cleanup RECORD_NAME VALUE", AD_OPT_REQUIRED},
-    {"timeout", "seconds one run of the script may take before it is stopped (default 120)", 0},
+    {"script", "executable run for each record (style exec: SCRIPT present|cleanup RECORD_NAME VALUE)", 0},
+    {"timeout", "seconds one run of a script may take before it is stopped (default 120)", 0},
+    {"style", "calling convention: exec (default), lego, uacme, certbot or dehydrated", 0},
+    {"auth-script", "style=certbot: certbot's --manual-auth-hook (an executable)", 0},
+    {"cleanup-script", "style=certbot: certbot's --manual-cleanup-hook (an executable)", 0},
+    {"chain", "style=dehydrated: yes passes every record of a batch in one call (HOOK_CHAIN=yes); default no", 0},
     {NULL, NULL, 0},
 };
 
-AD_PLUGIN_DECLARE(hook, "Run your own executable to add and remove each TXT record", hook_options,
-                  hook_init, hook_present, hook_cleanup, hook_fini);
+AD_PLUGIN_DECLARE_FLAGS(hook, "Run your own executable to add and remove each TXT record", hook_options, NULL,
+                        hook_flags, hook_init, hook_present, hook_cleanup, hook_fini);

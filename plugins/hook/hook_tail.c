@@ -61,3 +61,31 @@ void hook_tail_log(const struct ad_host *host, enum ad_log_level level, const ch
         host->log(host->ctx, level, "%s: %s", what, line);
     }
 }
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+size_t hook_output_text(const char *buf, size_t len, char *out, size_t size)
+{
+    size_t n = 0, end = 0;
+    const char *nul = memchr(buf, '\0', len);
+    if (nul)
+        len = (size_t)(nul - buf);
+    while (len > 0 && is_space((unsigned char)*buf))
+        buf++, len--;
+    for (size_t i = 0; i < len && n + 1 < size; i++) {
+        char c = buf[i];
+        if (c == '\r') {
+            if (i + 1 < len && buf[i + 1] == '\n')
+                i++;
+            c = '\n';
+        }
+        out[n++] = c;
+        if (!is_space((unsigned char)c))
+            end = n;
+    }
+    out[end] = '\0';
+    return end;
+}

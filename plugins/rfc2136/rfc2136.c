@@ -22,7 +22,9 @@
 #include <openssl/crypto.h>
 
 #include "acme-dns/plugin.h"
+#include "credfile.h"
 #include "dnsio.h"
+#include "ini.h"
 #include "parse.h"
 #include "rfc2136_key.h"
 #include "rfc2136_msg.h"
@@ -75,96 +77,219 @@ static void ad_add_secret(const struct ad_rfc2136 *st, const char *secret)
         st->host->add_secret(st->host->ctx, secret);
 }
 
-static const char *ad_env(const char *suffix)
+/* The first of VARS (NULL-terminated) that is set and not empty, its name
+ * in *WHICH; NULL when none is. */
+static const char *ad_env_first(const char *const *vars, const char **which)
 {
-    char name[64];
-    snprintf(name, sizeof name, "%s%s", AD_RFC2136_ENV_PREFIX, suffix);
-    const char *v = getenv(name);
-    return v != NULL && *v != '\0' ? v : NULL;
+    for (; *vars; vars++) {
+        const char *v = getenv(*vars);
+        if (v != NULL && *v != '\0') {
+            *which = *vars;
+            return v;
+        }
+    }
+    return NULL;
 }
 
-/* Work out the TSIG key from the options and the environment. */
-static ad_status ad_setup_key(struct ad_rfc2136 *st, const struct ad_option_value *opts,
-                              size_t nopts)
+#define AD_ENV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Where the server and the key come from: options, our variables and
+ * lego's, or certbot's credentials file.  Each *_src names the source for
+ * messages; DEFAULT_ALG is the algorithm when none is given (ours
+ * hmac-sha256, lego's hmac-sha1, certbot's hmac-md5). */
+struct ad_sources {
+    const char *server, *name, *alg, *secret, *file;
+    const char *server_src, *name_src, *alg_src, *secret_src, *file_src;
+    const char *default_alg, *default_alg_of;
+};
+
+static bool ad_blank(char c)
 {
-    char err[512];
-    ad_status rc = AD_ERR_CONFIG;
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The options and the environment (ours first, then lego's). */
+static ad_status ad_sources_plain(struct ad_rfc2136 *st, const struct ad_option_value *opts, size_t nopts,
+                                  struct ad_sources *s)
+{
+    const char *w = NULL;
     const char *o_secret = ad_option_get(opts, nopts, "tsig-secret");
     const char *o_file = ad_option_get(opts, nopts, "tsig-keyfile");
-    const char *e_secret = ad_env("TSIG_SECRET");
-    const char *e_file = ad_env("TSIG_KEYFILE");
-    const char *name = ad_option_get(opts, nopts, "tsig-name");
-    const char *alg = ad_option_get(opts, nopts, "tsig-algorithm");
-    const char *name_src = "tsig-name", *alg_src = "tsig-algorithm";
+    const char *e_secret_src = NULL, *e_file_src = NULL;
+    const char *e_secret = ad_env_first(AD_ENV(AD_RFC2136_ENV_PREFIX "TSIG_SECRET", "RFC2136_TSIG_SECRET"),
+                                        &e_secret_src);
+    const char *e_file = ad_env_first(AD_ENV(AD_RFC2136_ENV_PREFIX "TSIG_KEYFILE", "RFC2136_TSIG_FILE"),
+                                      &e_file_src);
+    s->default_alg = "hmac-sha256";
+    if ((s->server = ad_option_get(opts, nopts, "server")) != NULL)
+        s->server_src = "server";
+    else if ((s->server = ad_env_first(AD_ENV("RFC2136_NAMESERVER"), &w)) != NULL)
+        s->server_src = w;
+    if ((s->name = ad_option_get(opts, nopts, "tsig-name")) != NULL)
+        s->name_src = "tsig-name";
+    else if ((s->name = ad_env_first(AD_ENV(AD_RFC2136_ENV_PREFIX "TSIG_NAME", "RFC2136_TSIG_KEY"), &w)) != NULL)
+        s->name_src = w;
+    if ((s->alg = ad_option_get(opts, nopts, "tsig-algorithm")) != NULL)
+        s->alg_src = "tsig-algorithm";
+    else if ((s->alg = ad_env_first(AD_ENV(AD_RFC2136_ENV_PREFIX "TSIG_ALGORITHM", "RFC2136_TSIG_ALGORITHM"),
+                                    &w)) != NULL)
+        s->alg_src = w;
     /* The secret as typed may turn up in messages of the core. */
     ad_add_secret(st, o_secret);
     ad_add_secret(st, e_secret);
-    if (name == NULL && (name = ad_env("TSIG_NAME")) != NULL)
-        name_src = AD_RFC2136_ENV_PREFIX "TSIG_NAME";
-    if (alg == NULL && (alg = ad_env("TSIG_ALGORITHM")) != NULL)
-        alg_src = AD_RFC2136_ENV_PREFIX "TSIG_ALGORITHM";
-
     if (o_secret != NULL && o_file != NULL) {
         ad_log(st, AD_LOG_ERROR, "give either tsig-secret or tsig-keyfile, not both");
         return AD_ERR_CONFIG;
     }
-    const char *secret = o_secret, *file = o_file;
-    const char *secret_src = "tsig-secret";
-    if (secret == NULL && file == NULL) {
+    s->secret = o_secret, s->secret_src = "tsig-secret";
+    s->file = o_file, s->file_src = "tsig-keyfile";
+    if (o_secret == NULL && o_file == NULL) {
         if (e_secret != NULL && e_file != NULL) {
-            ad_log(st, AD_LOG_ERROR,
-                   "both " AD_RFC2136_ENV_PREFIX "TSIG_SECRET and " AD_RFC2136_ENV_PREFIX
-                   "TSIG_KEYFILE are set: unset one");
+            ad_log(st, AD_LOG_ERROR, "both %s and %s are set: unset one", e_secret_src, e_file_src);
             return AD_ERR_CONFIG;
         }
-        secret = e_secret;
-        file = e_file;
-        secret_src = AD_RFC2136_ENV_PREFIX "TSIG_SECRET";
+        s->secret = e_secret, s->secret_src = e_secret_src;
+        s->file = e_file, s->file_src = e_file_src;
     }
-    if (alg != NULL && ad_rfc2136_alg_find(alg) == NULL) {
-        ad_log(st, AD_LOG_ERROR, "unknown TSIG algorithm \"%s\" in %s: use one of %s", alg,
-               alg_src, ad_rfc2136_alg_list());
+    if (s->secret != NULL && strncmp(s->secret_src, "RFC2136_", 8) == 0)
+        s->default_alg = "hmac-sha1", s->default_alg_of = "lego's default";
+    return AD_OK;
+}
+
+static void ad_warn_line(void *ctx, const char *message)
+{
+    ad_log(ctx, AD_LOG_WARN, "%s", message);
+}
+
+/* certbot's credentials INI file (certbot-dns-rfc2136): dns_rfc2136_server,
+ * _port, _name, _secret, _algorithm (default HMAC-MD5, as certbot's),
+ * _sign_query.  *INI holds the strings S points to (caller frees); SERVER
+ * (SERVERLEN bytes) receives "server" or "server:port"; SECRET the secret
+ * without white space (certbot's base64 decoder skips it). */
+static ad_status ad_sources_certbot(struct ad_rfc2136 *st, const char *path, struct ad_sources *s,
+                                    struct ad_ini **ini, char *server, size_t serverlen, char *secret,
+                                    size_t secretlen)
+{
+    static const char *const known[] = {"dns_rfc2136_server", "dns_rfc2136_port", "dns_rfc2136_name",
+                                        "dns_rfc2136_secret", "dns_rfc2136_algorithm", "dns_rfc2136_sign_query",
+                                        NULL};
+    char err[512], warn[512];
+    size_t n = 0;
+    ad_status rc = ad_cred_ini_load(path, AD_RFC2136_KEYFILE_MAX, ini, warn, sizeof warn, err, sizeof err);
+    if (warn[0])
+        ad_log(st, AD_LOG_WARN, "%s", warn);
+    if (rc != AD_OK) {
+        ad_log(st, AD_LOG_ERROR, "%s", err);
+        return rc;
+    }
+    ad_ini_unknown_keys(*ini, path, "certbot's rfc2136 plugin (dns_rfc2136_...)", known, ad_warn_line, st);
+    const char *srv = ad_ini_get(*ini, "dns_rfc2136_server"), *port = ad_ini_get(*ini, "dns_rfc2136_port");
+    const char *sec = ad_ini_get(*ini, "dns_rfc2136_secret");
+    s->name = ad_ini_get(*ini, "dns_rfc2136_name");
+    s->alg = ad_ini_get(*ini, "dns_rfc2136_algorithm");
+    if (sec != NULL)
+        ad_add_secret(st, sec);
+    const char *missing = srv == NULL || !*srv ? "dns_rfc2136_server" : s->name == NULL || !*s->name ? "dns_rfc2136_name"
+                          : sec == NULL || !*sec                                      ? "dns_rfc2136_secret"
+                                                                                      : NULL;
+    if (missing != NULL) {
+        ad_log(st, AD_LOG_ERROR, "credentials file %s does not set %s (it needs dns_rfc2136_server, "
+               "dns_rfc2136_name and dns_rfc2136_secret)", path, missing);
         return AD_ERR_CONFIG;
     }
-    if (secret == NULL && file == NULL) {
-        if (name != NULL) {
-            ad_log(st, AD_LOG_ERROR,
-                   "%s is set but there is no secret: set tsig-secret or tsig-keyfile (or "
-                   AD_RFC2136_ENV_PREFIX "TSIG_SECRET / " AD_RFC2136_ENV_PREFIX "TSIG_KEYFILE)",
-                   name_src);
+    if (s->alg != NULL && !*s->alg)
+        s->alg = NULL;
+    unsigned long pv = 53;
+    if (port != NULL && *port && !ad_parse_uint(port, 1, 65535, &pv)) {
+        ad_log(st, AD_LOG_ERROR, "credentials file %s: dns_rfc2136_port is not a port number (1 to 65535)", path);
+        return AD_ERR_CONFIG;
+    }
+    bool v6 = strchr(srv, ':') != NULL && srv[0] != '[';
+    if ((size_t)snprintf(server, serverlen, v6 ? "[%s]:%lu" : "%s:%lu", srv, pv) >= serverlen) {
+        ad_log(st, AD_LOG_ERROR, "credentials file %s: dns_rfc2136_server is too long", path);
+        return AD_ERR_CONFIG;
+    }
+    for (const char *p = sec; *p && n + 1 < secretlen; p++)
+        if (!ad_blank(*p))
+            secret[n++] = *p;
+    secret[n] = '\0';
+    ad_add_secret(st, secret);
+    s->server = server;
+    s->secret = secret;
+    s->server_src = s->name_src = s->alg_src = s->secret_src = "credentials file";
+    s->default_alg = "hmac-md5";
+    s->default_alg_of = "certbot's default";
+    const char *sq = ad_ini_get(*ini, "dns_rfc2136_sign_query");
+    if (sq != NULL && strcasecmp(sq, "true") == 0)
+        ad_log(st, AD_LOG_DEBUG, "dns_rfc2136_sign_query: the SOA query goes unsigned (the zone is found by the "
+               "core, or the server answers unsigned queries)");
+    return AD_OK;
+}
+
+/* Work out the TSIG key from S; tsig=none (NONE) means unsigned updates. */
+static ad_status ad_setup_key(struct ad_rfc2136 *st, const struct ad_sources *s, bool none)
+{
+    char err[512], warn[512];
+    ad_status rc;
+    const char *alg = s->alg;
+    if (alg != NULL && ad_rfc2136_alg_find(alg) == NULL) {
+        ad_log(st, AD_LOG_ERROR, "unknown TSIG algorithm \"%s\" in %s: use one of %s", alg, s->alg_src,
+               ad_rfc2136_alg_list());
+        return AD_ERR_CONFIG;
+    }
+    if (none) {
+        const char *src = s->file != NULL ? s->file_src : s->secret != NULL ? s->secret_src
+                          : s->name != NULL ? s->name_src : NULL;
+        if (src != NULL) {
+            ad_log(st, AD_LOG_ERROR, "tsig=none asks for unsigned updates, but %s gives a TSIG key: drop one", src);
             return AD_ERR_CONFIG;
         }
-        ad_log(st, AD_LOG_INFO, "no TSIG key given: updates are sent unsigned");
+        ad_log(st, AD_LOG_INFO, "tsig=none: updates are sent unsigned");
         return AD_OK;
     }
-    if (secret != NULL) {
-        if (name == NULL) {
+    if (s->secret == NULL && s->file == NULL) {
+        if (s->name != NULL) {
             ad_log(st, AD_LOG_ERROR,
-                   "%s needs the key name: set tsig-name (or " AD_RFC2136_ENV_PREFIX
-                   "TSIG_NAME)",
-                   secret_src);
+                   "%s is set but there is no secret: set tsig-secret or tsig-keyfile (or "
+                   AD_RFC2136_ENV_PREFIX "TSIG_SECRET / " AD_RFC2136_ENV_PREFIX "TSIG_KEYFILE, or lego's "
+                   "RFC2136_TSIG_SECRET)", s->name_src);
             return AD_ERR_CONFIG;
         }
-        rc = ad_rfc2136_key_new(name, alg, secret, &st->key, err, sizeof err);
+        ad_log(st, AD_LOG_ERROR,
+               "no TSIG key: give tsig-keyfile=FILE (a key file from tsig-keygen), or tsig-name and tsig-secret, "
+               "or the variables " AD_RFC2136_ENV_PREFIX "TSIG_KEYFILE, " AD_RFC2136_ENV_PREFIX "TSIG_NAME and "
+               AD_RFC2136_ENV_PREFIX "TSIG_SECRET, lego's RFC2136_TSIG_KEY and RFC2136_TSIG_SECRET, or certbot's "
+               "credentials=FILE; for a server that takes unsigned updates, say so with tsig=none");
+        return AD_ERR_CONFIG;
+    }
+    if (s->secret != NULL) {
+        if (s->name == NULL) {
+            ad_log(st, AD_LOG_ERROR,
+                   "%s needs the key name: set tsig-name (or " AD_RFC2136_ENV_PREFIX "TSIG_NAME, or lego's "
+                   "RFC2136_TSIG_KEY)", s->secret_src);
+            return AD_ERR_CONFIG;
+        }
+        if (alg == NULL && s->default_alg_of != NULL)
+            ad_log(st, AD_LOG_DEBUG, "no TSIG algorithm given: %s, %s", s->default_alg, s->default_alg_of);
+        rc = ad_rfc2136_key_new(s->name, alg ? alg : s->default_alg, s->secret, &st->key, err, sizeof err);
         if (rc != AD_OK) {
-            ad_log(st, AD_LOG_ERROR, "%s: %s", secret_src, err);
+            ad_log(st, AD_LOG_ERROR, "%s: %s", s->secret_src, err);
             return rc;
         }
     } else {
-        rc = ad_rfc2136_keyfile_load(file, name, &st->key, err, sizeof err);
+        rc = ad_rfc2136_keyfile_load(s->file, s->name, &st->key, warn, sizeof warn, err, sizeof err);
+        if (warn[0])
+            ad_log(st, AD_LOG_WARN, "%s", warn);
         if (rc != AD_OK) {
             ad_log(st, AD_LOG_ERROR, "%s", err);
             return rc;
         }
         ad_add_secret(st, st->key->secret_b64);
-        struct stat sb;
-        if (stat(file, &sb) == 0 && (sb.st_mode & S_IROTH))
-            ad_log(st, AD_LOG_WARN, "TSIG key file %s can be read by every user: chmod o-r it", file);
         const struct ad_rfc2136_alg *a = alg ? ad_rfc2136_alg_find(alg) : NULL;
         if (a != NULL && a != st->key->alg) {
             ad_log(st, AD_LOG_ERROR,
-                   "%s is %s but key %s in %s uses %s: remove %s or fix the key file", alg_src,
-                   a->name, st->key->name, file, st->key->alg->name, alg_src);
+                   "%s is %s but key %s in %s uses %s: remove %s or fix the key file", s->alg_src,
+                   a->name, st->key->name, s->file, st->key->alg->name, s->alg_src);
             return AD_ERR_CONFIG;
         }
     }
@@ -226,22 +351,48 @@ static ad_status ad_rfc2136_init(const struct ad_host *host, const struct ad_opt
                                  size_t nopts, void **state)
 {
     ad_status rc = AD_ERR_NOMEM;
-    char err[512];
+    char err[512], cserver[300], csecret[AD_RFC2136_SECRET_MAX * 2];
+    struct ad_sources src = {0};
+    struct ad_ini *ini = NULL; /* src points into it */
     struct ad_rfc2136 *st = calloc(1, sizeof *st);
     if (st == NULL)
         goto out;
     st->host = host;
     rc = AD_ERR_CONFIG;
 
-    const char *server = ad_option_get(opts, nopts, "server");
-    if (server == NULL) {
-        ad_log(st, AD_LOG_ERROR, "the server option is required (the primary's address)");
+    const char *creds = ad_option_get(opts, nopts, "credentials");
+    const char *tsig = ad_option_get(opts, nopts, "tsig");
+    if (tsig != NULL && strcmp(tsig, "none") != 0) {
+        ad_log(st, AD_LOG_ERROR, "tsig=%s: the only value is none (unsigned updates); a key goes in tsig-keyfile or "
+               "tsig-name and tsig-secret", tsig);
         goto out;
     }
-    snprintf(st->server_spec, sizeof st->server_spec, "%s", server);
-    rc = ad_server_parse(server, &st->server, err, sizeof err);
+    if (creds != NULL) {
+        static const char *const clash[] = {"server", "tsig-name", "tsig-secret", "tsig-keyfile", "tsig-algorithm",
+                                            "tsig"};
+        for (size_t i = 0; i < sizeof clash / sizeof *clash; i++)
+            if (ad_option_get(opts, nopts, clash[i]) != NULL) {
+                ad_log(st, AD_LOG_ERROR, "credentials=%s gives the server and the TSIG key: leave out %s", creds,
+                       clash[i]);
+                goto out;
+            }
+        rc = ad_sources_certbot(st, creds, &src, &ini, cserver, sizeof cserver, csecret, sizeof csecret);
+    } else {
+        rc = ad_sources_plain(st, opts, nopts, &src);
+    }
+    if (rc != AD_OK)
+        goto out;
+    rc = AD_ERR_CONFIG;
+    if (src.server == NULL) {
+        ad_log(st, AD_LOG_ERROR, "no server: give server=ADDR (the primary that takes updates), or lego's "
+               "RFC2136_NAMESERVER, or certbot's credentials=FILE");
+        goto out;
+    }
+    snprintf(st->server_spec, sizeof st->server_spec, "%s", src.server);
+    rc = ad_server_parse(src.server, &st->server, err, sizeof err);
     if (rc != AD_OK) {
-        ad_log(st, AD_LOG_ERROR, "%s", err);
+        ad_log(st, AD_LOG_ERROR, "%s%s%s", src.server_src != NULL && strcmp(src.server_src, "server") != 0 ?
+               src.server_src : "", src.server_src != NULL && strcmp(src.server_src, "server") != 0 ? ": " : "", err);
         rc = rc == AD_ERR_DNS ? AD_ERR_DNS : AD_ERR_CONFIG;
         goto out;
     }
@@ -278,7 +429,7 @@ static ad_status ad_rfc2136_init(const struct ad_host *host, const struct ad_opt
         }
         st->timeout_ms = (unsigned)v * 1000u;
     }
-    rc = ad_setup_key(st, opts, nopts);
+    rc = ad_setup_key(st, &src, tsig != NULL);
     if (rc != AD_OK)
         goto out;
     ad_log(st, AD_LOG_DEBUG, "server %s (%zu address%s), zone %s, timeout %u s",
@@ -288,6 +439,8 @@ static ad_status ad_rfc2136_init(const struct ad_host *host, const struct ad_opt
     st = NULL;
     rc = AD_OK;
 out:
+    ad_ini_free(ini);
+    OPENSSL_cleanse(csecret, sizeof csecret);
     ad_rfc2136_fini(st);
     return rc;
 }
@@ -660,7 +813,7 @@ static ad_status ad_rfc2136_cleanup(void *state, struct ad_record *const *record
 }
 
 static const struct ad_plugin_option ad_rfc2136_options[] = {
-    { "server", "primary DNS server: IP, IP:PORT, [IPv6]:PORT or host name", AD_OPT_REQUIRED },
+    { "server", "primary DNS server: IP, IP:PORT, [IPv6]:PORT or host name (env RFC2136_NAMESERVER)", 0 },
     { "zone", "zone to update (default: found by the core, else an SOA query to server)", 0 },
     { "tsig-name", "TSIG key name (env ACME_DNS_RFC2136_TSIG_NAME)", 0 },
     { "tsig-algorithm",
@@ -672,15 +825,24 @@ static const struct ad_plugin_option ad_rfc2136_options[] = {
       "BIND key file from tsig-keygen or ddns-confgen (env ACME_DNS_RFC2136_TSIG_KEYFILE)", 0 },
     { "ttl", "TTL of the TXT records in seconds (default: the core's, else 60)", 0 },
     { "timeout", "seconds to wait for the server's answer (default 10)", 0 },
+    { "credentials", "certbot's rfc2136 credentials INI file (dns_rfc2136_server, _port, _name, _secret, "
+      "_algorithm), absolute path", 0 },
+    { "tsig", "none: send the updates unsigned (a server that takes updates by address)", 0 },
     { NULL, NULL, 0 },
 };
 
-/* The variables ad_setup_key reads when the option is not given. */
+/* The variables ad_sources_plain reads when the option is not given: ours,
+ * then lego's. */
 static const struct ad_plugin_env ad_rfc2136_env[] = {
+    { "server", "RFC2136_NAMESERVER" },
     { "tsig-keyfile", AD_RFC2136_ENV_PREFIX "TSIG_KEYFILE" },
+    { "tsig-keyfile", "RFC2136_TSIG_FILE" },
     { "tsig-secret", AD_RFC2136_ENV_PREFIX "TSIG_SECRET" },
+    { "tsig-secret", "RFC2136_TSIG_SECRET" },
     { "tsig-name", AD_RFC2136_ENV_PREFIX "TSIG_NAME" },
+    { "tsig-name", "RFC2136_TSIG_KEY" },
     { "tsig-algorithm", AD_RFC2136_ENV_PREFIX "TSIG_ALGORITHM" },
+    { "tsig-algorithm", "RFC2136_TSIG_ALGORITHM" },
     { NULL, NULL },
 };
 

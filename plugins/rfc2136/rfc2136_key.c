@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "b64.h"
+#include "credfile.h"
 #include "parse.h"
 
 static const struct ad_rfc2136_alg ad_algs[] = {
@@ -412,48 +413,16 @@ out:
     return rc;
 }
 
-ad_status ad_rfc2136_keyfile_load(const char *path, const char *want_name,
-                                  struct ad_rfc2136_key **out, char *err, size_t errlen)
+ad_status ad_rfc2136_keyfile_load(const char *path, const char *want_name, struct ad_rfc2136_key **out,
+                                  char *warn, size_t warnlen, char *err, size_t errlen)
 {
-    ad_status rc = AD_ERR_CONFIG;
     char *buf = NULL;
     size_t len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        ad_rfc2136_seterr(err, errlen, "cannot open TSIG key file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ad_rfc2136_seterr(err, errlen, "TSIG key file %s is not a regular file", path);
-        goto out;
-    }
-    buf = malloc(AD_RFC2136_KEYFILE_MAX + 1);
-    if (buf == NULL) {
-        rc = AD_ERR_NOMEM;
-        goto out;
-    }
-    for (;;) {
-        ssize_t r = read(fd, buf + len, AD_RFC2136_KEYFILE_MAX + 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            ad_rfc2136_seterr(err, errlen, "cannot read TSIG key file %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-        if (len > AD_RFC2136_KEYFILE_MAX)
-            break;
-    }
+    ad_status rc = ad_cred_read("TSIG key file", path, AD_RFC2136_KEYFILE_MAX, &buf, &len, warn, warnlen, err,
+                                errlen);
+    if (rc != AD_OK)
+        return rc;
     rc = ad_rfc2136_keyfile_parse(path, buf, len, want_name, out, err, errlen);
-out:
-    if (buf != NULL) {
-        OPENSSL_cleanse(buf, AD_RFC2136_KEYFILE_MAX + 1);
-        free(buf);
-    }
-    if (fd >= 0)
-        close(fd);
+    ad_cred_free(buf, len);
     return rc;
 }

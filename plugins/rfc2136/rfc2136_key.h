@@ -47,9 +47,11 @@ ad_status ad_rfc2136_keyfile_parse(const char *source, const char *text, size_t 
                                    const char *want_name, struct ad_rfc2136_key **out,
                                    char *err, size_t errlen);
 
-/* Read PATH (at most AD_RFC2136_KEYFILE_MAX bytes) and parse it as above. */
-ad_status ad_rfc2136_keyfile_load(const char *path, const char *want_name,
-                                  struct ad_rfc2136_key **out, char *err, size_t errlen);
+/* Read PATH (at most AD_RFC2136_KEYFILE_MAX bytes) and parse it as above.
+ * WARN receives the warning to log when every user may read the file, else
+ * "" (core/common/credfile.h). */
+ad_status ad_rfc2136_keyfile_load(const char *path, const char *want_name, struct ad_rfc2136_key **out,
+                                  char *warn, size_t warnlen, char *err, size_t errlen);
 
 /* A key from NAME, ALGORITHM (NULL: hmac-sha256) and base64 SECRET. */
 ad_status ad_rfc2136_key_new(const char *name, const char *algorithm, const char *secret,

@@ -245,8 +245,9 @@ ad_status ad_rfc2136_explain(unsigned rcode, unsigned tsig_error, const struct a
     case LDNS_RCODE_REFUSED:
         if (!w->key_name) {
             snprintf(buf, len,
-                     "server %s refused the unsigned update (REFUSED): set tsig-keyfile (or tsig-name and "
-                     "tsig-secret), or check allow-update on zone %s",
+                     "server %s refused the unsigned update (REFUSED) that tsig=none asks for: zone %s does not "
+                     "take unsigned updates from this host; give a TSIG key (tsig-keyfile=FILE) in place of "
+                     "tsig=none, or let this host's address update the zone (BIND: allow-update)",
                      w->server, w->zone);
             return AD_ERR_PROVIDER;
         }

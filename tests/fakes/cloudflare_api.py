@@ -17,9 +17,11 @@ Configuration (command line; no secret is ever given on it):
                            (repeatable); no server: the zone is not written through
   --dns-server ADDR[:PORT] default DNS server for zones without server=
   --tsig-keyfile FILE      default key file (BIND key statement) for nsupdate
-  --tokens-file FILE       lines "TOKEN PERMS [ZONEIDS]": PERMS is a comma list of
+  --tokens-file FILE       lines "TOKEN PERMS [ZONEIDS [LABEL]]": PERMS is a comma list of
                            zone:read, dns:read, dns:edit (or "all"); ZONEIDS a comma
-                           list of zone ids or "*" (default)
+                           list of zone ids or "*" (default); LABEL, when given, ends the
+                           --log line of every request made with that token (so a test
+                           sees which token each request used; never the token itself)
   --global-key-file FILE   lines "EMAIL KEY" (global API keys, all permissions)
   --zones-per-page N       default per_page of GET /zones (Cloudflare: 20)
   --max-per-page N         largest per_page honoured (forces pagination in tests)
@@ -222,7 +224,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             STATE.stats["total"] = STATE.stats.get("total", 0) + 1
             if STATE.log:
                 with open(STATE.log, "a") as f:
-                    f.write("%s %s %d\n" % (self.command, self.path.split("?")[0], status))
+                    label = getattr(self, "token_label", None)
+                    f.write("%s %s %d%s\n" % (self.command, self.path.split("?")[0], status,
+                                               " " + label if label else ""))
 
     # ----------------------------------------------------------------- input
     def read_body(self):
@@ -388,6 +392,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if t is None:
                 self.fail(403, err(9109, "Invalid access token"))
                 return None
+            self.token_label = t.get("label")
             return t
         if email is None and key is None:
             self.fail(400, err(6003, "Invalid request headers",
@@ -642,7 +647,8 @@ def main(argv):
                 perms = parts[1] if len(parts) > 1 else "all"
                 perms = {"zone:read", "dns:read", "dns:edit"} if perms == "all" else set(perms.split(","))
                 zones = None if len(parts) < 3 or parts[2] == "*" else set(parts[2].split(","))
-                STATE.tokens[parts[0]] = {"perms": perms, "zones": zones}
+                STATE.tokens[parts[0]] = {"perms": perms, "zones": zones,
+                                          "label": parts[3] if len(parts) > 3 else None}
     if a.global_key_file:
         with open(a.global_key_file) as f:
             for line in f:

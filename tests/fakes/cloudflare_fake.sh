@@ -10,6 +10,9 @@
 #     CF_CA         the CA that signed the fake's certificate (ca-bundle)
 #     CF_TOKEN      token with every permission on every zone
 #     CF_RO_TOKEN   token with Zone:Read and DNS:Read only
+#     CF_ZONE_TOKEN token with Zone:Read only, CF_DNS_TOKEN with DNS:Read and DNS:Edit only
+#                   (lego's split token); the fake's request log ends each of their
+#                   requests with "zone-token" or "dns-token"
 #     CF_BAD_TOKEN  well-formed token the fake does not know
 #     CF_EMAIL CF_KEY   a global API key
 #     CF_ZONE_ID    id of example.test; CF_SUB_ZONE_ID id of (the active) sub.example.test;
@@ -42,10 +45,13 @@ cf_fake_up() {
     CF_TOKEN=$(head -c 30 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
     CF_RO_TOKEN=$(head -c 30 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
     CF_BAD_TOKEN=$(head -c 30 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
+    CF_ZONE_TOKEN=$(head -c 30 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
+    CF_DNS_TOKEN=$(head -c 30 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
     CF_EMAIL=admin@example.test
     CF_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c 37)
     umask 077
-    printf '%s all *\n%s zone:read,dns:read *\n' "$CF_TOKEN" "$CF_RO_TOKEN" >"$c/tokens"
+    printf '%s all *\n%s zone:read,dns:read *\n%s zone:read * zone-token\n%s dns:read,dns:edit * dns-token\n' \
+        "$CF_TOKEN" "$CF_RO_TOKEN" "$CF_ZONE_TOKEN" "$CF_DNS_TOKEN" >"$c/tokens"
     printf '%s %s\n' "$CF_EMAIL" "$CF_KEY" >"$c/keys"
     umask 022
     rm -f "$c/port"
@@ -68,7 +74,7 @@ cf_fake_up() {
     CF_BASE=https://$a1:$(cat "$c/port")
     CF_URL=$CF_BASE/client/v4
     CF_CA=$c/ca.pem
-    export CF_URL CF_BASE CF_CA CF_TOKEN CF_RO_TOKEN CF_BAD_TOKEN CF_EMAIL CF_KEY \
+    export CF_URL CF_BASE CF_CA CF_TOKEN CF_RO_TOKEN CF_BAD_TOKEN CF_ZONE_TOKEN CF_DNS_TOKEN CF_EMAIL CF_KEY \
         CF_ZONE_ID CF_SUB_ZONE_ID CF_SUB_PENDING_ID
     # Stop the fake before the bed goes (keeping the test's exit status).
     # shellcheck disable=SC2064

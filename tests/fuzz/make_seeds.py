@@ -117,6 +117,19 @@ def hook():
     put("hook_output", "lines", b"\x05+ nsupdate -k key\nupdate add _acme-challenge 60 TXT x\r\nsend\n\n\x1b[31mred\x1b[0m\n")
     put("hook_output", "long", b"\xff" + (b"certbot: waiting for propagation\n" * 200))
     put("hook_output", "partial", b"\x00no newline at the end\tTAB")
+    put("hook_output", "auth-output", b"\x00  \r\n_acme-challenge.example.com\r\n\x00after a NUL\n\n")
+
+
+def ini():
+    put("ini", "rfc2136", "# Target DNS server\ndns_rfc2136_server = 192.0.2.1\ndns_rfc2136_port = 53\n"
+        "dns_rfc2136_name = keyname.\n"
+        "dns_rfc2136_secret = 4q4wM/2I180UXoMyN4INVhJNi8V9BCV+jMw2mXgZw/CSuxUT8C7NKKFs AmKd7ak51vWKgSl12ib86oQ==\n"
+        "dns_rfc2136_algorithm = HMAC-SHA512\ndns_rfc2136_sign_query = false\n")
+    put("ini", "cloudflare", "# Cloudflare API token used by Certbot\r\n"
+        "dns_cloudflare_api_token = 0123456789abcdef0123456789abcdef01234567\r\n")
+    put("ini", "globalkey", b"\xef\xbb\xbfdns_cloudflare_email = 'cloudflare@example.com' # quoted\n"
+        b"dns_cloudflare_api_key = \"0123456789abcdef0123456789abcdef01234\"\n")
+    put("ini", "broken", "[section]\nno equals sign\nkey = 'unterminated\nkey = 1\nkey = 2\n=\n")
 
 
 def curl_util():
@@ -131,4 +144,5 @@ if __name__ == "__main__":
     keyfile()
     cloudflare()
     hook()
+    ini()
     curl_util()

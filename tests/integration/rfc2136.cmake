@@ -10,3 +10,5 @@ ad_integration_test(integration_rfc2136_verbose test_rfc2136_verbose.sh 36)
 ad_integration_test(integration_rfc2136_pdns test_rfc2136_primary.sh 40 pdns)
 ad_integration_test(integration_rfc2136_knot test_rfc2136_primary.sh 41 knot)
 ad_integration_test(integration_rfc2136_pdns_secondary test_rfc2136_secondary.sh 42 pdns)
+# Other clients' credentials unchanged: lego's variables, certbot's INI, tsig=none.
+ad_integration_test(integration_rfc2136_creds test_rfc2136_creds.sh 191)

@@ -48,7 +48,7 @@ printf 'key "acme-key" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$secr
 chmod 644 "$D/ok.key"
 run 7 "$D/perm.log" --provider rfc2136 --provider-opt server=127.0.0.1:9 --provider-opt "tsig-keyfile=$D/ok.key" \
     -d example.test
-assert_contains "$D/perm.log" "TSIG key file $D/ok.key can be read by every user: chmod o-r it"
+assert_contains "$D/perm.log" "TSIG key file $D/ok.key can be read by every user (mode 0644): chmod o-rwx $D/ok.key"
 chmod 600 "$D/ok.key"
 run 7 "$D/perm.log" --provider rfc2136 --provider-opt server=127.0.0.1:9 --provider-opt "tsig-keyfile=$D/ok.key" \
     -d example.test

@@ -28,8 +28,8 @@ run 0 --version
 assert_contains "$D/out.log" "acme-dns "
 run 0 --provider hook --help
 assert_contains "$D/out.log" "script"
-assert_contains "$D/out.log" "(required)"
 run 0 --plugin-dir "$TP" --provider opts --help
+assert_contains "$D/out.log" "(required)"
 assert_contains "$D/out.log" "password"
 assert_contains "$D/out.log" "(secret)"
 

@@ -17,4 +17,4 @@ static ad_status t_batch(void *s, struct ad_record *const *r, size_t n)
 
 AD_EXPORT const struct ad_plugin acme_dns_provider = {
     (AD_PLUGIN_ABI_MAJOR + 1) << 16, sizeof(struct ad_plugin), "badabi", "future ABI", opts,
-    t_init, t_batch, t_batch, NULL, NULL};
+    t_init, t_batch, t_batch, NULL, NULL, NULL};

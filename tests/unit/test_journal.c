@@ -81,8 +81,8 @@ static void test_save_load(void **state)
     char dir[] = "/tmp/acme-dns-test-journal.XXXXXX", path[256];
     assert_non_null(mkdtemp(dir));
     struct ad_provider_conf c = {.name = "rfc2136"};
-    struct ad_record r1 = {"a.test", "_acme-challenge.a.test", "a.test", "v1", 60, "x"};
-    struct ad_record r2 = {"b.test", "_acme-challenge.b.test", NULL, "v2", 30, ""};
+    struct ad_record r1 = {"a.test", "_acme-challenge.a.test", "a.test", "v1", 60, "x", NULL, 0};
+    struct ad_record r2 = {"b.test", "_acme-challenge.b.test", NULL, "v2", 30, "", NULL, 0};
     struct ad_record *recs[] = {&r1, &r2};
     /* Two providers' journals side by side, and an old single journal. */
     assert_int_equal(ad_journal_save(dir, "rfc2136-0000000000000001", &c, recs, 2), AD_OK);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -196,15 +197,23 @@ static void test_load_file(void **state)
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
     struct ad_rfc2136_key *k = NULL;
-    char err[512];
-    assert_int_equal(ad_rfc2136_keyfile_load(path, NULL, &k, err, sizeof err), AD_OK);
+    char err[512], warn[512];
+    assert_int_equal(ad_rfc2136_keyfile_load(path, NULL, &k, warn, sizeof warn, err, sizeof err), AD_OK);
     assert_string_equal(k->alg->name, "hmac-sha224");
+    assert_string_equal(warn, ""); /* mkstemp: 0600 */
+    ad_rfc2136_key_free(k);
+    /* Readable by every user: loaded, with the warning every provider gives. */
+    assert_int_equal(chmod(path, 0644), 0);
+    k = NULL;
+    assert_int_equal(ad_rfc2136_keyfile_load(path, NULL, &k, warn, sizeof warn, err, sizeof err), AD_OK);
+    assert_non_null(strstr(warn, "TSIG key file "));
+    assert_non_null(strstr(warn, " can be read by every user (mode 0644): chmod o-rwx "));
     ad_rfc2136_key_free(k);
     unlink(path);
     k = NULL;
-    assert_int_equal(ad_rfc2136_keyfile_load(path, NULL, &k, err, sizeof err), AD_ERR_CONFIG);
+    assert_int_equal(ad_rfc2136_keyfile_load(path, NULL, &k, warn, sizeof warn, err, sizeof err), AD_ERR_CONFIG);
     assert_non_null(strstr(err, "cannot open TSIG key file"));
-    assert_int_equal(ad_rfc2136_keyfile_load("/tmp", NULL, &k, err, sizeof err), AD_ERR_CONFIG);
+    assert_int_equal(ad_rfc2136_keyfile_load("/tmp", NULL, &k, warn, sizeof warn, err, sizeof err), AD_ERR_CONFIG);
     assert_non_null(strstr(err, "not a regular file"));
     assert_null(k);
 }
