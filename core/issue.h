@@ -77,6 +77,9 @@ struct ad_job {
     const char *phase;           /* where it failed (static text) */
     char *cert;                  /* the new leaf (PEM) when written; free it */
     bool replaced;               /* the order named the replaced certificate */
+    /* in: names at several providers: insts[i] presents domains[i]
+     * (borrowed like inst, which should be insts[0]); NULL: inst serves all */
+    struct ad_instance *const *insts;
 };
 
 struct ad_obtain_opts {

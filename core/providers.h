@@ -38,6 +38,11 @@ ad_status ad_instances_help(struct ad_instances *set, const char *name, FILE *f)
 /* The provider the command line of `issue` names, started with all of its
  * options (secrets included); *CONF_OUT (borrowed) is what is saved. */
 ad_status ad_instances_from_cli(struct ad_instances *set, const struct ad_cli *cli, struct ad_instance **out);
+/* Every provider the command line names (each --provider with its own
+ * options), started; PER_DOMAIN[i] (CLI->ndomains entries, borrowed until
+ * ad_instances_free) is the one that serves CLI->domains[i].  A provider
+ * named twice the same way is started once. */
+ad_status ad_instances_from_cli_all(struct ad_instances *set, const struct ad_cli *cli, struct ad_instance **per_domain);
 /* The provider started as C (saved settings): the environment variables C
  * names must be set, and a secret that was given on the command line must
  * now come from the environment.  Never NULL except out of memory; a

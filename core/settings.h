@@ -24,6 +24,13 @@
  *   "dns": {"resolvers": ["ADDR"], "propagation_timeout": 120,
  *           "skip_propagation_check": false}
  *   "deploy_hook": ["/usr/local/bin/reload", "nginx"]   argv, no shell
+ *   "providers": [{"provider": {...}, "domains": ["a.example", ...]}, ...]
+ *                                    names at several providers (written with
+ *                                    "version": 2, and only then): each
+ *                                    provider as above with the names it
+ *                                    serves, every domain in exactly one;
+ *                                    the first is "provider" again, for
+ *                                    readers.  When present it is what counts.
  * Keys this version does not know are ignored, so that later versions can
  * add settings (with defaults meaning what this version does) without a
  * version bump; a change that an older acme-dns must not ignore bumps
@@ -37,7 +44,7 @@
 
 #include "acme-dns/plugin.h"
 
-#define AD_SETTINGS_VERSION 1
+#define AD_SETTINGS_VERSION 2  /* the largest read; 1 is written unless names are at several providers */
 #define AD_SETTINGS_FILE "settings.json"
 #define AD_SETTINGS_MAX (1u << 20)
 
@@ -74,7 +81,16 @@ struct ad_settings {
     bool skip_propagation;
     char **deploy_hook;            /* argv of the deploy hook; none when ndeploy_hook is 0 */
     size_t ndeploy_hook;
+    /* Names at several providers: extra[k - 1] serves the domains whose
+     * domain_provider is k, provider those with 0.  nextra 0 and
+     * domain_provider NULL: provider serves every name. */
+    struct ad_provider_conf *extra;
+    size_t nextra;
+    size_t *domain_provider;
 };
+
+/* The provider that serves S's domain I. */
+const struct ad_provider_conf *ad_settings_provider_of(const struct ad_settings *s, size_t i);
 
 /* Parse settings.json from BUF (LEN bytes, need not be NUL-terminated).
  * AD_ERR_CONFIG when it is not valid: WHY (WHYSIZE bytes) then says what

@@ -113,7 +113,7 @@ static void test_bad(void **state)
     expect_bad("{\"version\": 1", "not JSON");
     expect_bad("{\"version\": 1} x", "more after");
     expect_bad("{\"domains\": [\"a.test\"]}", "\"version\"");
-    expect_bad("{\"version\": 2, \"domains\": [\"a.test\"]}", "newer acme-dns");
+    expect_bad("{\"version\": 3, \"domains\": [\"a.test\"]}", "newer acme-dns");
     expect_bad("{\"version\": \"1\"}", "\"version\"");
     expect_bad("{\"version\": 1, \"server\": \"https://x\", \"provider\": {\"name\": \"h\"}}", "\"domains\"");
     expect_bad("{\"version\": 1, \"domains\": \"a.test\"}", "not a list");
