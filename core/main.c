@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "cli.h"
 #include "issue.h"
 #include "log.h"
@@ -49,6 +50,21 @@ int main(int argc, char **argv)
         rc = ad_issue_directory(&cli);
         goto out;
     }
+    if (strcmp(cli.command, "plugins") == 0) {
+        struct ad_instances *set = NULL;
+        size_t found = 0, failed = 0;
+        if ((rc = ad_instances_new("", cli.plugin_dirs, cli.nplugin_dirs, NULL, cli.verbosity, &set)) == AD_OK)
+            rc = ad_instances_list(set, cli.verbosity > 0 ? stdout : NULL, &found, &failed);
+        ad_instances_free(set);
+        if (rc == AD_OK && failed) {
+            ad_err("%zu plugin%s cannot be loaded (see above)", failed, failed == 1 ? "" : "s");
+            rc = AD_ERR_PLUGIN;
+        } else if (rc == AD_OK && !found) {
+            ad_err("no provider plugin found: install them, or give --plugin-dir DIR");
+            rc = AD_ERR_PLUGIN;
+        }
+        goto out;
+    }
     if (cli.help) {
         struct ad_instances *set = NULL;
         if ((rc = ad_instances_new("", cli.plugin_dirs, cli.nplugin_dirs, NULL, cli.verbosity, &set)) == AD_OK)
@@ -70,6 +86,8 @@ int main(int argc, char **argv)
         goto out;
     if (strcmp(cli.command, "renew") == 0)
         rc = ad_renew_run(&cli, state_dir, &exit_code);
+    else if (strcmp(cli.command, "check") == 0)
+        rc = ad_check_run(&cli, state_dir, &exit_code);
     else
         rc = ad_issue_run(&cli, state_dir, &exit_code);
 out:

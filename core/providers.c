@@ -94,6 +94,36 @@ static ad_status load(struct ad_instances *s, const struct ad_provider_conf *c, 
     return rc;
 }
 
+ad_status ad_instances_list(struct ad_instances *s, FILE *out, size_t *found, size_t *failed)
+{
+    const char **dirs = calloc(s->nextra + 2, sizeof *dirs);
+    char **real = calloc(s->nextra + 2, sizeof *real);
+    size_t n = 0;
+    ad_status rc = AD_ERR_NOMEM;
+    if (!dirs || !real)
+        goto out;
+    for (size_t i = 0; i < s->nextra + 2; i++) {
+        const char *d = i < s->nextra ? s->extra_dirs[i] : i == s->nextra ? s->exe_dir : AD_PLUGIN_INSTALL_DIR;
+        char *r = *d ? realpath(d, NULL) : NULL;
+        bool dup = false;
+        for (size_t k = 0; r && k < n; k++) /* the same folder twice: once */
+            dup = dup || (real[k] && strcmp(real[k], r) == 0);
+        if (!*d || dup) {
+            free(r);
+            continue;
+        }
+        real[n] = r;
+        dirs[n++] = i == s->nextra && r ? r : d; /* beside the binary: without the ".." */
+    }
+    rc = ad_plugins_list(dirs, n, out, found, failed);
+out:
+    for (size_t i = 0; real && i < n; i++)
+        free(real[i]);
+    free(real);
+    free(dirs);
+    return rc;
+}
+
 ad_status ad_instances_help(struct ad_instances *s, const char *name, FILE *f)
 {
     struct ad_provider_conf c = {.name = (char *)name};

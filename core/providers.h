@@ -33,6 +33,10 @@ struct ad_instances;
 ad_status ad_instances_new(const char *state_dir, char *const *plugin_dirs, size_t nplugin_dirs,
                            const char *ca_bundle, int verbosity, struct ad_instances **out);
 void ad_instances_free(struct ad_instances *set);
+/* acme-dns plugins: every plugin in the folders the loader searches, in
+ * its order (--plugin-dir, beside the binary, the install folder), to OUT
+ * (NULL: the failures only, as errors); *FOUND loaded, *FAILED did not. */
+ad_status ad_instances_list(struct ad_instances *set, FILE *out, size_t *found, size_t *failed);
 /* Print the options of provider NAME (--provider NAME --help). */
 ad_status ad_instances_help(struct ad_instances *set, const char *name, FILE *f);
 /* The provider the command line of `issue` names, started with all of its
