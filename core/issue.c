@@ -464,6 +464,19 @@ static int ranked_cmp(const void *a, const void *b)
     return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->slot > y->slot) - (x->slot < y->slot);
 }
 
+/* The slots in the order their providers present and remove records.
+ * Caller frees. */
+static struct ranked *rank_order(const struct eng *e)
+{
+    struct ranked *order = calloc(e->nslots ? e->nslots : 1, sizeof *order);
+    if (!order)
+        return NULL;
+    for (size_t i = 0; i < e->nslots; i++)
+        order[i] = (struct ranked){e->slots[i].rank, i};
+    qsort(order, e->nslots, sizeof *order, ranked_cmp);
+    return order;
+}
+
 /* Present the records, all of one provider together, one batch per zone;
  * the providers in the order their names were given. */
 static ad_status present(struct eng *e)
@@ -473,12 +486,9 @@ static ad_status present(struct eng *e)
     size_t *which = calloc(e->nslots ? e->nslots : 1, sizeof *which);
     ad_status *rcs = calloc(e->nslots ? e->nslots : 1, sizeof *rcs), rc = AD_ERR_NOMEM;
     bool *done = calloc(e->nslots ? e->nslots : 1, sizeof *done);
-    struct ranked *order = calloc(e->nslots ? e->nslots : 1, sizeof *order);
+    struct ranked *order = rank_order(e);
     if (!recs || !which || !rcs || !done || !order)
         goto out;
-    for (size_t i = 0; i < e->nslots; i++)
-        order[i] = (struct ranked){e->slots[i].rank, i};
-    qsort(order, e->nslots, sizeof *order, ranked_cmp);
     rc = AD_OK;
     for (size_t o = 0; o < e->nslots && rc == AD_OK; o++) {
         size_t i = order[o].slot;
@@ -617,22 +627,27 @@ static ad_status cleanup(struct eng *e)
 {
     struct ad_mark t0 = ad_mark();
     struct ad_record **recs = calloc(e->nslots ? e->nslots : 1, sizeof *recs);
-    ad_status rc = recs ? AD_OK : AD_ERR_NOMEM;
-    for (size_t i = 0; recs && i < e->nslots; i++) {
+    struct ranked *order = rank_order(e);
+    ad_status rc = recs && order ? AD_OK : AD_ERR_NOMEM;
+    for (size_t o = 0; recs && order && o < e->nslots; o++) {
+        size_t i = order[o].slot;
         struct ad_instance *in = e->slots[i].inst;
         size_t m = 0;
         if (!e->slots[i].presented)
             continue;
-        for (size_t k = i; k < e->nslots; k++)
+        for (size_t q = o; q < e->nslots; q++) {
+            size_t k = order[q].slot;
             if (e->slots[k].presented && e->slots[k].inst == in) {
                 e->slots[k].presented = false;
                 recs[m++] = e->slots[k].rec;
             }
+        }
         ad_status c = ad_instance_cleanup(e->set, in, recs, m);
         if (c != AD_OK && rc == AD_OK)
             rc = c;
     }
     free(recs);
+    free(order);
     ad_since(e->tm, AD_PH_CLEANUP, t0);
     return rc;
 }
