@@ -148,6 +148,40 @@ out:
     return rc;
 }
 
+/* Remove every record presented, each provider's together. */
+static ad_status cleanup(struct run *r)
+{
+    struct ad_record **recs = calloc(r->n, sizeof *recs);
+    size_t *which = calloc(r->n, sizeof *which);
+    ad_status rc = recs && which ? AD_OK : AD_ERR_NOMEM;
+    for (size_t i = 0; recs && which && i < r->n; i++) {
+        size_t m = 0;
+        if (!r->v[i].presented || r->v[i].removed || r->v[i].cleanup_ms)
+            continue;
+        for (size_t k = i; k < r->n; k++)
+            if (r->v[k].presented && !r->v[k].removed && r->v[k].in == r->v[i].in) {
+                recs[m] = &r->v[k].rec;
+                which[m++] = k;
+            }
+        uint64_t t0 = ad_now_ms();
+        ad_status c = ad_instance_cleanup(r->set, r->v[i].in, recs, m);
+        for (size_t k = 0; k < m; k++) {
+            struct name *nm = &r->v[which[k]];
+            nm->cleanup_ms = ad_now_ms() - t0 + 1; /* also marks it tried */
+            if (c == AD_OK)
+                nm->removed = true;
+            else
+                name_fail(nm, c, W_CLEANUP, ad_asprintf("provider %s could not remove the TXT record at %s",
+                                                        nm->in->conf.name, nm->target));
+        }
+        if (c != AD_OK && rc == AD_OK)
+            rc = c;
+    }
+    free(recs);
+    free(which);
+    return rc;
+}
+
 /* Wait for the values of the names that are still fine (GONE: until they
  * are gone), all at once; a name whose zone's servers cannot be found
  * fails alone (the zones are then asked one by one). */
@@ -251,40 +285,6 @@ out:
     free(res);
     free(items);
     free(map);
-    return rc;
-}
-
-/* Remove every record presented, each provider's together. */
-static ad_status cleanup(struct run *r)
-{
-    struct ad_record **recs = calloc(r->n, sizeof *recs);
-    size_t *which = calloc(r->n, sizeof *which);
-    ad_status rc = recs && which ? AD_OK : AD_ERR_NOMEM;
-    for (size_t i = 0; recs && which && i < r->n; i++) {
-        size_t m = 0;
-        if (!r->v[i].presented || r->v[i].removed || r->v[i].cleanup_ms)
-            continue;
-        for (size_t k = i; k < r->n; k++)
-            if (r->v[k].presented && !r->v[k].removed && r->v[k].in == r->v[i].in) {
-                recs[m] = &r->v[k].rec;
-                which[m++] = k;
-            }
-        uint64_t t0 = ad_now_ms();
-        ad_status c = ad_instance_cleanup(r->set, r->v[i].in, recs, m);
-        for (size_t k = 0; k < m; k++) {
-            struct name *nm = &r->v[which[k]];
-            nm->cleanup_ms = ad_now_ms() - t0 + 1; /* also marks it tried */
-            if (c == AD_OK)
-                nm->removed = true;
-            else
-                name_fail(nm, c, W_CLEANUP, ad_asprintf("provider %s could not remove the TXT record at %s",
-                                                        nm->in->conf.name, nm->target));
-        }
-        if (c != AD_OK && rc == AD_OK)
-            rc = c;
-    }
-    free(recs);
-    free(which);
     return rc;
 }
 

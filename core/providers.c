@@ -117,9 +117,7 @@ ad_status ad_instances_list(struct ad_instances *s, FILE *out, size_t *found, si
     }
     rc = ad_plugins_list(dirs, n, out, found, failed);
 out:
-    for (size_t i = 0; real && i < n; i++)
-        free(real[i]);
-    free(real);
+    ad_strv_free(real, n);
     free(dirs);
     return rc;
 }

@@ -45,6 +45,13 @@ static void test_basic(void **st)
     ad_cli_clear(&c);
 }
 
+static void usage_error(char **argv)
+{
+    struct ad_cli c;
+    assert_int_equal(parse(-1, argv, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+}
+
 /* Each --provider serves the -d names after it (names before the first go
  * to the first); each --provider-opt goes to the --provider before it. */
 static void test_provider_groups(void **st)
@@ -85,28 +92,22 @@ static void test_provider_groups(void **st)
     assert_null(c.cert_name);
     ad_cli_clear(&c);
 
-    char **e1 = ARGS("-p", "hook", "-d", "a.example", "-p", "rfc2136"); /* serves nothing */
-    assert_int_equal(parse(-1, e1, &c), AD_ERR_USAGE);
-    ad_cli_clear(&c);
-    char **e2 = ARGS("-p", "hook", "-d", "a.example", "-p", "rfc2136", "-d", "A.example."); /* two providers */
-    assert_int_equal(parse(-1, e2, &c), AD_ERR_USAGE);
-    ad_cli_clear(&c);
-    char **e3 = ARGS("plugins", "-d", "a.example");
-    assert_int_equal(parse(-1, e3, &c), AD_ERR_USAGE);
-    ad_cli_clear(&c);
-    char **e4 = ARGS("plugins", "--json");
-    assert_int_equal(parse(-1, e4, &c), AD_ERR_USAGE);
-    ad_cli_clear(&c);
+    usage_error(ARGS("-p", "hook", "-d", "a.example", "-p", "rfc2136"));                   /* serves nothing */
+    usage_error(ARGS("-p", "hook", "-d", "a.example", "-p", "rfc2136", "-d", "A.example.")); /* two providers */
+    usage_error(ARGS("plugins", "-d", "a.example"));
+    usage_error(ARGS("plugins", "--json"));
     char **ok1 = ARGS("plugins", "--plugin-dir", "/x", "-q");
     assert_int_equal(parse(-1, ok1, &c), AD_OK);
     assert_int_equal(c.verbosity, 0);
     ad_cli_clear(&c);
-    char **ok2 = ARGS("directory", "--json");
-    assert_int_equal(parse(-1, ok2, &c), AD_OK);
-    ad_cli_clear(&c);
-    char **ok3 = ARGS("-p", "hook", "-d", "a.example", "--json");
-    assert_int_equal(parse(-1, ok3, &c), AD_OK);
-    ad_cli_clear(&c);
+    /* --json goes with directory and issue now. */
+    char **ok2 = ARGS("directory", "--json"), **ok3 = ARGS("-p", "hook", "-d", "a.example", "--json");
+    char **oks[] = {ok2, ok3};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(parse(-1, oks[i], &c), AD_OK);
+        assert_true(c.json);
+        ad_cli_clear(&c);
+    }
 }
 
 static void test_command_word_anywhere(void **st)
