@@ -3,9 +3,11 @@
  * also carry so that a later run can remove records a killed run left.
  *
  * settings.json (JSON object, written by `issue`):
- *   "version": 1                     required; a file with a larger version
- *                                    was written by a newer acme-dns and is
- *                                    refused with that advice
+ *   "version": 1                     required (2 when "providers" is there);
+ *                                    a file with a larger version than
+ *                                    AD_SETTINGS_VERSION was written by a
+ *                                    newer acme-dns and is refused with that
+ *                                    advice
  *   "domains": ["a.example", ...]    required, 1..100 names
  *   "server": "https://..."          required, the ACME directory
  *   "ca_bundle": "/path"             optional
