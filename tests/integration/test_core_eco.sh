@@ -39,11 +39,10 @@ run() {
         fail "$name: acme-dns exited $rc, expected $want"
     fi
 }
-ca() { echo --server "$ACME_DIR_URL" --ca-bundle "$ACME_CA_BUNDLE" --agree-tos; }
 journals_empty() { # no journal lists a record
     local left
     left=$(find "$S/journals" -name '*.json' 2>/dev/null || true)
-    [ -z "$left" ] || { cat $left >&2; fail "$1: journals left: $left"; }
+    [ -z "$left" ] || { echo "$left" | xargs cat >&2; fail "$1: journals left: $left"; }
 }
 no_txt() { # NAME...: no TXT at NAME on the primary
     local n
@@ -61,6 +60,7 @@ js = [json.load(open(f)) for f in glob.glob(sys.argv[1] + '/journals/*.json')]
 assert [(j['provider']['name'], [r['domain'] for r in j['records']]) for j in js] == [(sys.argv[2], [sys.argv[3]])], js
 " "$S" "$2" "$3" || fail "$1: the journals are not what was expected"
 }
+CA=(--server "$ACME_DIR_URL" --ca-bundle "$ACME_CA_BUNDLE" --agree-tos)
 RFC=(--provider rfc2136 --provider-opt "server=$DNS_SERVER" --provider-opt "tsig-keyfile=$TSIG_KEYFILE")
 CF=(--provider cloudflare --provider-opt "api-url=$CF_URL" --provider-opt "ca-bundle=$CF_CA")
 
@@ -109,7 +109,7 @@ grep -q "zone look-up [0-9]* ms, added in [0-9]* ms, removed in [0-9]* ms" "$D/c
 no_txt _acme-challenge.check.example.test
 assert_eq "" "$(bed_txt "$D" _acme-challenge.check.example.test "$DNS_SECONDARY")" "TXT left on the secondary"
 journals_empty check
-[ ! -d "$S/certs" ] && [ ! -d "$S/accounts" ] || fail "check made an account or a certificate"
+if [ -d "$S/certs" ] || [ -d "$S/accounts" ]; then fail "check made an account or a certificate"; fi
 
 run check-json 0 check "${RFC[@]}" -d check.example.test -d '*.check.example.test' --json
 json "$D/check-json.out" "
@@ -125,7 +125,7 @@ for n in j['names']:
 assert isinstance(j['timings_ms']['total'], int)"
 
 run check-q 0 -q check "${RFC[@]}" -d check.example.test
-[ ! -s "$D/check-q.out" ] && [ ! -s "$D/check-q.err" ] || fail "check -q printed something on success"
+if [ -s "$D/check-q.out" ] || [ -s "$D/check-q.err" ]; then fail "check -q printed something on success"; fi
 
 # A CNAME into another zone: the record goes to the target.
 run check-cname 0 check "${RFC[@]}" -d cname.example.test
@@ -165,6 +165,7 @@ python3 "$SRC/tests/fakes/hostile_dns.py" --zone silent.test --resolver "$BASE.2
 silent_pid=$!
 for _ in $(seq 100); do grep -q ready "$D/silent.out" 2>/dev/null && break; sleep 0.05; done
 grep -q ready "$D/silent.out" || { cat "$D/silent.err" >&2; fail "hostile_dns.py did not start"; }
+# shellcheck disable=SC2016 # $1 $2 are the hook's
 printf '#!/bin/sh\necho "$1 $2" >>"%s"\n' "$D/hook.log" >"$D/hook.sh"
 chmod 755 "$D/hook.sh"
 run check-silent 5 check --provider hook --provider-opt "script=$D/hook.sh" --dns-resolver "$BASE.20" \
@@ -181,7 +182,7 @@ cleanup _acme-challenge.silent.test" "$(cat "$D/hook.log")" "the hook's calls"
 # ---------------------------------------------------------------- one certificate, two providers
 export CLOUDFLARE_DNS_API_TOKEN=$CF_TOKEN
 : >"$D/cf/requests.log"
-run issue-two 0 $(ca) --json "${CF[@]}" -d two.example.test -d '*.two.example.test' "${RFC[@]}" \
+run issue-two 0 "${CA[@]}" --json "${CF[@]}" -d two.example.test -d '*.two.example.test' "${RFC[@]}" \
     -d two.validation.test --cert-name two
 bed_verify_cert "$D" "$S/certs/two" two.example.test '*.two.example.test' two.validation.test
 json "$D/issue-two.out" "
@@ -236,7 +237,7 @@ grep -q "^two .* cloudflare,rfc2136" "$D/certs-text.out" || { cat "$D/certs-text
 
 # A failure at the second provider (rfc2136, wrong key): Cloudflare's records removed too.
 : >"$D/cf/requests.log"
-run fail-second 4 $(ca) -v "${CF[@]}" -d f1.example.test --provider rfc2136 --provider-opt "server=$DNS_SERVER" \
+run fail-second 4 "${CA[@]}" -v "${CF[@]}" -d f1.example.test --provider rfc2136 --provider-opt "server=$DNS_SERVER" \
     --provider-opt "tsig-keyfile=$D/wrong.key" -d f1.validation.test --cert-name f1
 grep -q "^POST /client/v4/zones/$CF_ZONE_ID/dns_records 200" "$D/cf/requests.log" ||
     fail "fail-second: Cloudflare presented nothing (the order was not cloudflare first)"
@@ -251,7 +252,7 @@ cp "$TSIG_KEYFILE" "$D/wrong.key"
 # ... and at the second one (Cloudflare, unknown token): rfc2136's record removed.
 printf '%s\n' "$CF_BAD_TOKEN" >"$D/bad-token"
 chmod 600 "$D/bad-token"
-run fail-cf 4 $(ca) -v "${RFC[@]}" -d f2.validation.test "${CF[@]}" --provider-opt "api-token-file=$D/bad-token" \
+run fail-cf 4 "${CA[@]}" -v "${RFC[@]}" -d f2.validation.test "${CF[@]}" --provider-opt "api-token-file=$D/bad-token" \
     -d f2.example.test --cert-name f2
 assert_contains "$D/fail-cf.err" "adding 1 TXT record(s) in zone validation.test through rfc2136"
 assert_contains "$D/fail-cf.err" "removing 1 TXT record(s) in zone validation.test"
@@ -281,12 +282,15 @@ assert j['command'] == 'directory' and j['exit_status'] == 0, j
 assert d['url'] == '$ACME_DIR_URL' and d['newOrder'].startswith('https://') and d['newNonce'], d
 assert d['externalAccountRequired'] is False and isinstance(d['caaIdentities'], list), d"
 
-run issue-q 0 -q $(ca) "${RFC[@]}" -d quiet.example.test --cert-name quiet
+run issue-q 0 -q "${CA[@]}" "${RFC[@]}" -d quiet.example.test --cert-name quiet
 run renew-q 0 -q renew --cert-name quiet
 run certs-q 0 -q certificates
 run dir-q 0 -q directory --server "$ACME_DIR_URL" --ca-bundle "$ACME_CA_BUNDLE"
 for n in plugins-q issue-q renew-q certs-q dir-q; do
-    [ ! -s "$D/$n.out" ] && [ ! -s "$D/$n.err" ] || { cat "$D/$n.out" "$D/$n.err" >&2; fail "$n printed something"; }
+    if [ -s "$D/$n.out" ] || [ -s "$D/$n.err" ]; then
+        cat "$D/$n.out" "$D/$n.err" >&2
+        fail "$n printed something"
+    fi
 done
 [ -s "$S/certs/quiet/fullchain.pem" ] || fail "issue -q wrote no certificate"
 journals_empty issue-q
