@@ -97,7 +97,7 @@ out:
         ad_err("failed: the deploy hook failed (exit status %d); the new certificate is in place", AD_EXIT_HOOK);
     if (rc == AD_ERR_USAGE && !cli.help)
         fprintf(stderr, "usage: acme-dns [issue] --provider NAME -d DOMAIN [-d DOMAIN ...], acme-dns renew, acme-dns "
-                        "certificates: see acme-dns --help\n");
+                        "certificates, acme-dns check, acme-dns plugins: see acme-dns --help\n");
     ad_store_unlock(lock);
     free(state_dir);
     ad_cli_clear(&cli);
