@@ -129,6 +129,30 @@ void ad_acme_describe(const struct ad_acme *a, FILE *f)
     describe_extras(a, f);
 }
 
+json_object *ad_acme_describe_json(const struct ad_acme *a)
+{
+    json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
+    const char *k[] = {"url", "newNonce", "newAccount", "newOrder", "termsOfService", "website", "renewalInfo"};
+    const char *v[] = {a->dir_url, a->new_nonce, a->new_account, a->new_order, a->tos, a->website, a->renewal_info};
+    for (size_t i = 0; i < sizeof k / sizeof *k; i++)
+        json_object_object_add(o, k[i], v[i] ? json_object_new_string(v[i]) : NULL);
+    json_object *caa = json_object_new_array();
+    for (const char *p = a->caa; caa && p && *p;) { /* kept comma-separated */
+        size_t n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n)
+            json_object_array_add(caa, json_object_new_string_len(p, (int)n));
+        p += strcspn(p, ",");
+        p += strspn(p, ", ");
+    }
+    json_object_object_add(o, "caaIdentities", caa);
+    json_object_object_add(o, "externalAccountRequired", json_object_new_boolean(a->eab_required));
+    return o;
+}
+
 const char *ad_acme_tos(const struct ad_acme *a)
 {
     return a->tos;

@@ -2,6 +2,7 @@
 #ifndef AD_ACME_H
 #define AD_ACME_H
 
+#include <json-c/json.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,6 +36,11 @@ ad_status ad_acme_new(struct ad_http *http, const char *directory_url, EVP_PKEY 
 void ad_acme_free(struct ad_acme *a);
 /* Fetch the directory. */
 ad_status ad_acme_directory(struct ad_acme *a);
+/* The directory as JSON (directory --json): its URLs, terms of service,
+ * website, CAA identities, external account and renewal information; a
+ * missing one is null.  Caller releases with json_object_put; NULL out of
+ * memory. */
+json_object *ad_acme_describe_json(const struct ad_acme *a);
 /* Terms of service URL from the directory, or NULL (borrowed). */
 const char *ad_acme_tos(const struct ad_acme *a);
 /* Print what the directory (fetched with ad_acme_directory) offers. */

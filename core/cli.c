@@ -61,9 +61,11 @@ void ad_cli_usage(FILE *f)
     fputs("usage: acme-dns [issue] --provider NAME -d DOMAIN [-d DOMAIN ...] [options]\n"
           "       acme-dns renew [--cert-name NAME]... [--force] [--json] [options]\n"
           "       acme-dns certificates [--cert-name NAME]... [--json] [--state-dir DIR]\n"
-          "       acme-dns directory [--server URL | --staging] [--ca-bundle FILE] [--http-timeout SECS]\n"
           "       acme-dns revoke --cert-name NAME [--reason REASON] [options]\n"
           "       acme-dns account show | update --email ADDRESS | deactivate --yes | key-rollover [options]\n"
+          "       acme-dns directory [--server URL | --staging] [--ca-bundle FILE] [--http-timeout SECS] [--json]\n"
+          "       acme-dns check --provider NAME -d DOMAIN [-d DOMAIN ...] [--json] [options]\n"
+          "       acme-dns plugins [--plugin-dir DIR]...\n"
           "\n"
           "Obtains a certificate from an ACME CA with the dns-01 challenge: the provider plugin\n"
           "puts the TXT records in DNS, acme-dns waits until every authoritative server serves\n"
@@ -71,12 +73,18 @@ void ad_cli_usage(FILE *f)
           "settings beside it (never a secret); 'renew' renews every saved certificate that is due\n"
           "(the CA's renewal window, RFC 9773; without one, when a third of its lifetime is left),\n"
           "many at once; 'certificates' lists them.  'directory' shows what the CA's ACME directory\n"
-          "offers (terms of service, external account, renewal information).\n"
-          "\n"
-          "options:\n"
-          "  -p, --provider NAME          DNS provider plugin (hook, rfc2136, cloudflare, ...)\n"
+          "offers (terms of service, external account, renewal information).  'check' proves the\n"
+          "DNS side without the CA: a random test TXT record per name through the provider, until\n"
+          "every authoritative server serves it, then removed until none does.  'plugins' lists\n"
+          "the providers found, or why one cannot be loaded.\n"
+          "\n",
+          f);
+    fputs("options:\n"
+          "  -p, --provider NAME          DNS provider plugin (hook, rfc2136, cloudflare, ...); repeatable:\n"
+          "                               each serves the -d names after it (names before the first go to it)\n"
           "  -d, --domain DOMAIN          name for the certificate, repeatable; '*.example.com' for a wildcard\n"
-          "  --provider-opt KEY=VALUE     provider option, repeatable (see --provider NAME --help)\n"
+          "  --provider-opt KEY=VALUE     option of the --provider before it, repeatable (see --provider NAME\n"
+          "                               --help)\n"
           "  --plugin-dir DIR             look for provider plugins in DIR first (repeatable)\n"
           "  --server URL                 ACME directory URL (default: Let's Encrypt production)\n"
           "  --staging                    use Let's Encrypt's staging directory\n"
@@ -94,7 +102,8 @@ void ad_cli_usage(FILE *f)
           "                               at blanks); it gets RENEWED_LINEAGE, RENEWED_DOMAINS,\n"
           "                               ACME_DNS_CERT_NAME, ACME_DNS_CERT_DIR, ACME_DNS_DOMAINS\n"
           "  --force                      renew: renew every selected certificate, due or not\n"
-          "  --json                       renew, certificates: JSON on stdout\n"
+          "  --json                       issue, renew, certificates, check, directory: one JSON object on\n"
+          "                               stdout (messages stay on stderr)\n"
           "  --dns-resolver ADDR[:PORT]   server for the SOA/NS/CNAME look-ups, repeatable\n"
           "                               (default: /etc/resolv.conf)\n"
           "  --propagation-timeout SECS   how long to wait for every authoritative server (default 120)\n"
@@ -102,7 +111,7 @@ void ad_cli_usage(FILE *f)
           "  --http-timeout SECS          longest wait for one HTTPS request to the CA (default 60)\n"
           "  --timings                    print how long each phase took\n"
           "  -v, --verbose                more output (twice: debug)\n"
-          "  -q, --quiet                  errors only\n"
+          "  -q, --quiet                  nothing at all on success (but --json's object); errors on stderr\n"
           "  --version                    print the version\n"
           "  -h, --help                   this help; with --provider NAME, that provider's options\n",
           f);
@@ -368,6 +377,76 @@ static ad_status ca_options_check(const struct ad_cli *cli)
     return AD_OK;
 }
 
+/* The group that the next --provider-opt or -d joins: the last one, or a
+ * first one without a name yet. */
+static ad_status current_group(struct ad_cli *cli, size_t *k)
+{
+    if (cli->nproviders == 0) {
+        if (!(cli->providers = calloc(1, sizeof *cli->providers)))
+            return AD_ERR_NOMEM;
+        cli->nproviders = 1;
+    }
+    *k = cli->nproviders - 1;
+    return AD_OK;
+}
+
+/* --provider NAME: names the first group if it has no name yet, else starts a new one. */
+static ad_status provider_group(struct ad_cli *cli, const char *name)
+{
+    if (cli->nproviders >= AD_MAX_DOMAINS) {
+        ad_err("--provider %s: more than %d providers", name, AD_MAX_DOMAINS);
+        return AD_ERR_USAGE;
+    }
+    if (cli->nproviders != 1 || cli->providers[0].name) {
+        struct ad_cli_provider *g = realloc(cli->providers, (cli->nproviders + 1) * sizeof *g);
+        if (!g)
+            return AD_ERR_NOMEM;
+        cli->providers = g;
+        memset(&g[cli->nproviders++], 0, sizeof *g);
+    }
+    return set(&cli->providers[cli->nproviders - 1].name, name);
+}
+
+static ad_status add_popt(struct ad_option_value **v, size_t *n, const char *name, size_t nlen, const char *value)
+{
+    struct ad_option_value *o = realloc(*v, (*n + 1) * sizeof *o);
+    if (!o)
+        return AD_ERR_NOMEM;
+    *v = o;
+    o[*n].name = ad_strndup(name, nlen);
+    o[*n].value = strdup(value);
+    (*n)++;
+    return o[*n - 1].name && o[*n - 1].value ? AD_OK : AD_ERR_NOMEM;
+}
+
+/* provider and popts: the first group again; and every group serves a name. */
+static ad_status groups_done(struct ad_cli *cli, bool need_names)
+{
+    ad_status rc;
+    if (cli->nproviders == 0)
+        return AD_OK;
+    const struct ad_cli_provider *g = &cli->providers[0];
+    if (g->name && (rc = set(&cli->provider, g->name)) != AD_OK)
+        return rc;
+    for (size_t i = 0; i < g->npopts; i++) {
+        const char *nm = g->popts[i].name;
+        if ((rc = add_popt(&cli->popts, &cli->npopts, nm, strlen(nm), g->popts[i].value)) != AD_OK)
+            return rc;
+    }
+    for (size_t k = 0; need_names && k < cli->nproviders; k++) {
+        bool used = false;
+        for (size_t i = 0; i < cli->ndomains && !used; i++)
+            used = cli->domain_provider[i] == k;
+        if (!used && cli->ndomains) {
+            ad_err("--provider %s serves no name: each --provider serves the -d names after it (names before the "
+                   "first --provider go to the first), so put its -d DOMAIN after it",
+                   cli->providers[k].name ? cli->providers[k].name : "?");
+            return AD_ERR_USAGE;
+        }
+    }
+    return AD_OK;
+}
+
 /* revoke and account: what each needs, and what they do not take. */
 static ad_status ca_command_check(struct ad_cli *cli)
 {
@@ -432,7 +511,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
     optind = 0; /* full re-initialisation (glibc) so that parsing can run twice */
     while (rc == AD_OK && (c = getopt_long(argc, argv, ":p:d:vqh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'p': rc = set(&cli->provider, optarg); break;
+        case 'p': rc = provider_group(cli, optarg); break;
         case 'd': {
             const char *why;
             char *d = NULL;
@@ -450,13 +529,34 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
             if (rc != AD_OK)
                 break;
             bool dup = false;
-            for (size_t i = 0; i < cli->ndomains; i++)
-                dup = dup || strcmp(cli->domains[i], d) == 0;
+            size_t g = 0;
+            if ((rc = current_group(cli, &g)) != AD_OK) {
+                free(d);
+                break;
+            }
+            for (size_t i = 0; i < cli->ndomains && !dup; i++)
+                if (strcmp(cli->domains[i], d) == 0) {
+                    const char *was = cli->providers[cli->domain_provider[i]].name, *now = cli->providers[g].name;
+                    dup = true;
+                    if (cli->domain_provider[i] != g) {
+                        ad_err("-d %s is given for two providers (%s and %s): give each name once, after the "
+                               "--provider that serves it",
+                               optarg, was ? was : "?", now ? now : "?");
+                        rc = AD_ERR_USAGE;
+                    }
+                }
             if (!dup && cli->ndomains >= AD_MAX_DOMAINS) {
                 ad_err("-d %s: more than %d names in one certificate", optarg, AD_MAX_DOMAINS);
                 rc = AD_ERR_USAGE;
             } else if (!dup) {
-                rc = push(&cli->domains, &cli->ndomains, d);
+                size_t *m = realloc(cli->domain_provider, (cli->ndomains + 1) * sizeof *m);
+                if (!m) {
+                    rc = AD_ERR_NOMEM;
+                } else {
+                    cli->domain_provider = m;
+                    m[cli->ndomains] = g;
+                    rc = push(&cli->domains, &cli->ndomains, d);
+                }
             }
             free(d);
             break;
@@ -514,17 +614,10 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
                 rc = AD_ERR_USAGE;
                 break;
             }
-            struct ad_option_value *o = realloc(cli->popts, (cli->npopts + 1) * sizeof *o);
-            if (!o) {
-                rc = AD_ERR_NOMEM;
-                break;
-            }
-            cli->popts = o;
-            o[cli->npopts].name = ad_strndup(optarg, (size_t)(eq - optarg));
-            o[cli->npopts].value = strdup(eq + 1);
-            cli->npopts++;
-            if (!o[cli->npopts - 1].name || !o[cli->npopts - 1].value)
-                rc = AD_ERR_NOMEM;
+            size_t g = 0;
+            if ((rc = current_group(cli, &g)) == AD_OK)
+                rc = add_popt(&cli->providers[g].popts, &cli->providers[g].npopts, optarg, (size_t)(eq - optarg),
+                              eq + 1);
             break;
         }
         case O_PLUGIN_DIR: rc = push(&cli->plugin_dirs, &cli->nplugin_dirs, optarg); break;
@@ -577,17 +670,20 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
     if (rc != AD_OK)
         return rc;
     cli->verbosity = quiet ? 0 : 1 + verbose;
+    if ((rc = groups_done(cli, !cli->help)) != AD_OK)
+        return rc;
     if (cli->verbosity > 3)
         cli->verbosity = 3;
     const char *command = "issue";
     if (optind < argc) {
-        static const char *const commands[] = {"issue", "renew", "certificates", "directory", "revoke", "account"};
+        static const char *const commands[] = {"issue",  "renew",   "certificates", "directory",
+                                               "revoke", "account", "check",        "plugins"};
         bool known = false;
         for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
             known = known || strcmp(argv[optind], commands[i]) == 0;
         if (!known) {
             ad_err("unknown command '%s': the commands are 'issue' (the default), 'renew', 'certificates', "
-                   "'directory', 'revoke' and 'account'",
+                   "'directory', 'revoke', 'account', 'check' and 'plugins'",
                    argv[optind]);
             return AD_ERR_USAGE;
         }
@@ -608,8 +704,23 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         return rc;
     if (strcmp(command, "revoke") == 0 || strcmp(command, "account") == 0)
         return ca_command_check(cli);
-    if (strcmp(command, "directory") == 0)
+    if (strcmp(command, "plugins") == 0) {
+        const char *what = cli->ndomains ? "-d" : cli->provider ? "--provider" : cli->npopts ? "--provider-opt" : NULL;
+        if (!what && (cli->json || cli->force))
+            what = cli->json ? "--json" : "--force";
+        if (what) {
+            ad_err("%s: plugins lists the providers found; it takes --plugin-dir DIR only", what);
+            return AD_ERR_USAGE;
+        }
+        return AD_OK;
+    }
+    if (strcmp(command, "directory") == 0) {
+        if (cli->force) {
+            ad_err("--force goes with renew");
+            return AD_ERR_USAGE;
+        }
         return server_url(cli);
+    }
     if (strcmp(command, "renew") == 0 || strcmp(command, "certificates") == 0) {
         const char *what = cli->ndomains ? "-d" : cli->provider ? "--provider" : cli->npopts ? "--provider-opt" : NULL;
         if (what) {
@@ -624,8 +735,8 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         }
         return cli->server_given ? server_url(cli) : AD_OK;
     }
-    if (cli->force || cli->json) {
-        ad_err("%s goes with renew%s", cli->force ? "--force" : "--json", cli->force ? "" : " and certificates");
+    if (cli->force) {
+        ad_err("--force goes with renew");
         return AD_ERR_USAGE;
     }
     if (cli->ncert_names > 1) {
@@ -640,6 +751,8 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         ad_err("no domain: add -d DOMAIN (repeatable)");
         return AD_ERR_USAGE;
     }
+    if (strcmp(command, "check") == 0)
+        return AD_OK; /* no CA, no certificate */
     if ((rc = server_url(cli)) != AD_OK)
         return rc;
     if (!(cli->cert_name = cli->ncert_names ? strdup(cli->cert_names[0]) : ad_cert_name_for(cli->domains[0])))
@@ -676,5 +789,15 @@ void ad_cli_clear(struct ad_cli *cli)
     free(cli->preferred_chain);
     free(cli->eab_kid);
     free(cli->eab_key_file);
+    for (size_t k = 0; k < cli->nproviders; k++) {
+        free(cli->providers[k].name);
+        for (size_t i = 0; i < cli->providers[k].npopts; i++) {
+            free((char *)cli->providers[k].popts[i].name);
+            free((char *)cli->providers[k].popts[i].value);
+        }
+        free(cli->providers[k].popts);
+    }
+    free(cli->providers);
+    free(cli->domain_provider);
     memset(cli, 0, sizeof *cli);
 }

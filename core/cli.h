@@ -12,9 +12,15 @@
 #define AD_LE_PRODUCTION "https://acme-v02.api.letsencrypt.org/directory"
 #define AD_LE_STAGING "https://acme-staging-v02.api.letsencrypt.org/directory"
 
+struct ad_cli_provider {
+    char *name;
+    struct ad_option_value *popts; /* strings owned */
+    size_t npopts;
+};
+
 struct ad_cli {
-    char *command;                 /* "issue", "renew", "certificates" or "directory" */
-    char *provider;
+    char *command;                 /* "issue", "renew", "certificates", "directory", "check" or "plugins" */
+    char *provider;                /* the first --provider (its options: popts) */
     char **domains;                /* normalised, lower case */
     size_t ndomains;
     char *server, *ca_bundle, *email, *state_dir;
@@ -23,7 +29,7 @@ struct ad_cli {
     size_t ncert_names;
     char **deploy_hook;            /* --deploy-hook split at blanks: argv, no shell */
     size_t ndeploy_hook;
-    bool force, json;              /* renew --force; renew and certificates --json */
+    bool force, json;              /* renew --force; --json: issue, renew, certificates, check, directory */
     bool server_given;             /* --server or --staging was given */
     bool propagation_given;        /* --propagation-timeout was given */
     bool account_key_type_given;
@@ -50,7 +56,16 @@ struct ad_cli {
     char *preferred_chain;         /* issue --preferred-chain ISSUER_CN, or NULL */
     bool reuse_key;                /* issue --reuse-key */
     char *eab_kid, *eab_key_file;  /* --eab-kid, --eab-hmac-key-file (the key itself is never here) */
+    /* Names at several providers: each --provider with the --provider-opt
+     * after it (options before the first --provider go to the first), and
+     * which one serves each -d (names before the first --provider go to the
+     * first).  providers[0] is provider and popts again (its name is NULL
+     * when options or names came without any --provider). */
+    struct ad_cli_provider *providers;
+    size_t nproviders;
+    size_t *domain_provider;       /* per domain: index into providers */
 };
+
 
 /* Parse ARGV.  Errors are logged; AD_ERR_USAGE for a bad command line.
  * Free CLI with ad_cli_clear also on error. */

@@ -2,6 +2,7 @@
 #ifndef AD_DNSCHECK_H
 #define AD_DNSCHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "acme-dns/status.h"
@@ -36,5 +37,26 @@ struct ad_dnscheck_item {
  * AD_ERR_DNS when the NS set or an address cannot be found. */
 ad_status ad_dnscheck_wait(struct ad_dnscheck *dc, const struct ad_dnscheck_item *items, size_t n,
                            unsigned ns_port, unsigned timeout_ms);
+
+/* What one server address did about one item (ad_dnscheck_wait_ex). */
+struct ad_dnscheck_result {
+    size_t item;           /* index into ITEMS */
+    char addr[80];         /* the server's address (AD_ADDRSTR_MAX) */
+    char ns[256];          /* its NS name */
+    bool done;             /* it served the value (GONE: it no longer did) */
+    bool skipped;          /* not asked: its address family cannot be reached, its NS name's IPv4 was */
+    bool answered;         /* some reply came from it; false: port 53 did not answer */
+    unsigned long ms;      /* when done: from the start of the wait */
+    char why[160];         /* when not done: what it last said */
+};
+
+/* ad_dnscheck_wait, or with GONE: until no server serves any item's value
+ * (an authoritative NOERROR or NXDOMAIN without it).  With RESULTS, *RESULTS
+ * (caller frees with free()) gets one entry per item and server address,
+ * *NRESULTS of them, also after a timeout (AD_ERR_PROPAGATION); NULL when
+ * the servers could not be found. */
+ad_status ad_dnscheck_wait_ex(struct ad_dnscheck *dc, const struct ad_dnscheck_item *items, size_t n,
+                              unsigned ns_port, unsigned timeout_ms, bool gone, struct ad_dnscheck_result **results,
+                              size_t *nresults);
 
 #endif

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "jws.h"
 #include "log.h"
+#include "report.h"
 #include "settings.h"
 #include "store.h"
 #include "util.h"
@@ -119,6 +120,7 @@ struct slot {
     bool presented;
     size_t first, last;          /* its jobs: pairs[first..last) */
     size_t round;                /* see rounds() */
+    uint64_t rank;               /* its first job and that job's name: the order providers present in */
 };
 
 struct pair {
@@ -235,6 +237,26 @@ out:
     return rc;
 }
 
+/* The provider of slot S (authorization AZ): that of its name in its first
+ * job, and its rank (the job, then the name's place on its command line). */
+static void slot_provider(struct eng *e, struct slot *s, const struct ad_authz *az)
+{
+    const struct pair *p = &e->pairs[s->first];
+    const struct ad_job *j = &e->jobs[p->job];
+    s->inst = j->inst;
+    s->rank = (uint64_t)p->job * 1000 + 999;
+    for (size_t d = 0; az->domain && d < j->ndomains; d++) {
+        const char *n = j->domains[d];
+        bool wild = strncmp(n, "*.", 2) == 0;
+        if (wild == az->wildcard && strcmp(wild ? n + 2 : n, az->domain) == 0) {
+            if (j->insts && j->insts[d])
+                s->inst = j->insts[d];
+            s->rank = (uint64_t)p->job * 1000 + (d < 999 ? d : 998);
+            return;
+        }
+    }
+}
+
 /* The authorizations of every order, each fetched once. */
 static ad_status authorizations(struct eng *e)
 {
@@ -266,9 +288,12 @@ static ad_status authorizations(struct eng *e)
     for (size_t i = 0; i < e->nslots; i++)
         idx[i] = i;
     rc = ad_acme_fetch_authzs(e->ca->acme, e->az, idx, e->nslots, rcs);
-    for (size_t i = 0; i < e->nslots; i++)
+    for (size_t i = 0; i < e->nslots; i++) {
         if (rcs[i] != AD_OK)
             slot_fail(e, &e->slots[i], rcs[i], "authorizations");
+        else
+            slot_provider(e, &e->slots[i], &e->az[i]);
+    }
 out:
     free(idx);
     free(rcs);
@@ -359,7 +384,32 @@ out:
     return rc;
 }
 
-/* Present the records, all of one provider together, one batch per zone. */
+struct ranked {
+    uint64_t rank;
+    size_t slot;
+};
+
+static int ranked_cmp(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+/* The slots in the order their providers present and remove records.
+ * Caller frees. */
+static struct ranked *rank_order(const struct eng *e)
+{
+    struct ranked *order = calloc(e->nslots ? e->nslots : 1, sizeof *order);
+    if (!order)
+        return NULL;
+    for (size_t i = 0; i < e->nslots; i++)
+        order[i] = (struct ranked){e->slots[i].rank, i};
+    qsort(order, e->nslots, sizeof *order, ranked_cmp);
+    return order;
+}
+
+/* Present the records, all of one provider together, one batch per zone;
+ * the providers in the order their names were given. */
 static ad_status present(struct eng *e)
 {
     struct ad_mark t0 = ad_mark();
@@ -367,15 +417,18 @@ static ad_status present(struct eng *e)
     size_t *which = calloc(e->nslots ? e->nslots : 1, sizeof *which);
     ad_status *rcs = calloc(e->nslots ? e->nslots : 1, sizeof *rcs), rc = AD_ERR_NOMEM;
     bool *done = calloc(e->nslots ? e->nslots : 1, sizeof *done);
-    if (!recs || !which || !rcs || !done)
+    struct ranked *order = rank_order(e);
+    if (!recs || !which || !rcs || !done || !order)
         goto out;
     rc = AD_OK;
-    for (size_t i = 0; i < e->nslots && rc == AD_OK; i++) {
+    for (size_t o = 0; o < e->nslots && rc == AD_OK; o++) {
+        size_t i = order[o].slot;
         struct ad_instance *in = e->slots[i].inst;
         size_t m = 0;
         if (done[i] || !e->slots[i].rec || e->slots[i].round != e->round || !slot_needed(e, &e->slots[i]))
             continue;
-        for (size_t k = i; k < e->nslots; k++)
+        for (size_t q = o; q < e->nslots; q++) {
+            size_t k = order[q].slot;
             if (!done[k] && e->slots[k].inst == in && e->slots[k].rec && e->slots[k].round == e->round &&
                 slot_needed(e, &e->slots[k])) {
                 done[k] = true;
@@ -383,6 +436,7 @@ static ad_status present(struct eng *e)
                 recs[m] = e->slots[k].rec;
                 which[m++] = k;
             }
+        }
         rc = ad_instance_present(e->set, in, recs, m, rcs);
         for (size_t k = 0; k < m; k++)
             if (rcs[k] != AD_OK)
@@ -393,6 +447,7 @@ out:
     free(which);
     free(rcs);
     free(done);
+    free(order);
     ad_since(e->tm, AD_PH_UPDATE, t0);
     return rc;
 }
@@ -532,22 +587,27 @@ static ad_status cleanup(struct eng *e)
 {
     struct ad_mark t0 = ad_mark();
     struct ad_record **recs = calloc(e->nslots ? e->nslots : 1, sizeof *recs);
-    ad_status rc = recs ? AD_OK : AD_ERR_NOMEM;
-    for (size_t i = 0; recs && i < e->nslots; i++) {
+    struct ranked *order = rank_order(e);
+    ad_status rc = recs && order ? AD_OK : AD_ERR_NOMEM;
+    for (size_t o = 0; recs && order && o < e->nslots; o++) {
+        size_t i = order[o].slot;
         struct ad_instance *in = e->slots[i].inst;
         size_t m = 0;
         if (!e->slots[i].presented)
             continue;
-        for (size_t k = i; k < e->nslots; k++)
+        for (size_t q = o; q < e->nslots; q++) {
+            size_t k = order[q].slot;
             if (e->slots[k].presented && e->slots[k].inst == in) {
                 e->slots[k].presented = false;
                 recs[m++] = e->slots[k].rec;
             }
+        }
         ad_status c = ad_instance_cleanup(e->set, in, recs, m);
         if (c != AD_OK && rc == AD_OK)
             rc = c;
     }
     free(recs);
+    free(order);
     ad_since(e->tm, AD_PH_CLEANUP, t0);
     return rc;
 }
@@ -757,6 +817,9 @@ ad_status ad_obtain(struct ad_ca *ca, struct ad_instances *set, const struct ad_
         jobs[i].replaced = false;
         if (!jobs[i].inst->prov)
             job_fail(&jobs[i], jobs[i].inst->rc, "provider");
+        for (size_t d = 0; jobs[i].insts && d < jobs[i].ndomains; d++)
+            if (jobs[i].insts[d] && !jobs[i].insts[d]->prov)
+                job_fail(&jobs[i], jobs[i].insts[d]->rc, "provider");
     }
     if (!(e.orders = calloc(n ? n : 1, sizeof *e.orders)) || !(e.keys = calloc(n ? n : 1, sizeof *e.keys)))
         goto out;
@@ -825,9 +888,11 @@ static ad_status settings_ca_features(const struct ad_cli *cli, struct ad_settin
     return AD_OK;
 }
 
-/* What CLI asked for, as settings.json keeps it (the provider as IN saves it). */
-static ad_status settings_from_cli(const struct ad_cli *cli, const struct ad_instance *in, struct ad_settings *s)
+/* What CLI asked for, as settings.json keeps it (each name's provider as
+ * INSTS[i] saves it). */
+static ad_status settings_from_cli(const struct ad_cli *cli, struct ad_instance *const *insts, struct ad_settings *s)
 {
+    const struct ad_instance *in = insts[0];
     memset(s, 0, sizeof *s);
     if (!(s->domains = calloc(cli->ndomains, sizeof *s->domains)) || !(s->server = strdup(cli->server)) ||
         (cli->ca_bundle && !(s->ca_bundle = absolute(cli->ca_bundle))) ||
@@ -853,6 +918,28 @@ static ad_status settings_from_cli(const struct ad_cli *cli, const struct ad_ins
                                                       ? absolute(cli->deploy_hook[0])
                                                       : strdup(cli->deploy_hook[i])))
             return AD_ERR_NOMEM;
+    /* Names at several providers: each distinct one after the first, in order. */
+    const struct ad_instance **seen = calloc(cli->ndomains, sizeof *seen);
+    size_t nseen = 0;
+    if (!seen || !(s->domain_provider = calloc(cli->ndomains, sizeof *s->domain_provider)) ||
+        !(s->extra = calloc(cli->ndomains, sizeof *s->extra))) {
+        free(seen);
+        return AD_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < cli->ndomains; i++) {
+        size_t k = 0;
+        while (k < nseen && seen[k] != insts[i])
+            k++;
+        if (k == nseen) {
+            seen[nseen++] = insts[i];
+            if (k > 0 && ad_provider_conf_copy(&insts[i]->conf, &s->extra[s->nextra++]) != AD_OK) {
+                free(seen);
+                return AD_ERR_NOMEM;
+            }
+        }
+        s->domain_provider[i] = k;
+    }
+    free(seen);
     return settings_ca_features(cli, s);
 }
 
@@ -882,29 +969,101 @@ static ad_status profile_check(const struct ad_ca *ca, const char *profile)
     return rc;
 }
 
+/* issue --json: the certificate (names, files, not-after), its providers,
+ * the outcome and the timings.  PHASE: where a failure before the order
+ * happened; HOOK: the deploy hook's exit status, or -1. */
+static void issue_json(const struct ad_cli *cli, const char *dir, const struct ad_job *job, const char *phase,
+                       ad_status rc, int exit_code, int hook, const struct ad_timings *tm,
+                       const struct ad_http_figures *hf)
+{
+    json_object *o = json_object_new_object(), *c = json_object_new_object(), *provs = json_object_new_array();
+    struct ad_cert_info ci = {0};
+    bool written = job->cert != NULL;
+    if (!o || !c || !provs) {
+        json_object_put(o);
+        json_object_put(c);
+        json_object_put(provs);
+        return;
+    }
+    ad_json_str(o, "command", "issue");
+    json_object_object_add(o, "outcome", json_object_new_string(written ? "issued" : "failed"));
+    ad_json_str(c, "name", cli->cert_name);
+    json_object_object_add(c, "domains", ad_json_strs(cli->domains, cli->ndomains));
+    for (size_t k = 0; k < cli->nproviders; k++) {
+        json_object *p = json_object_new_object(), *d = json_object_new_array();
+        for (size_t i = 0; d && i < cli->ndomains; i++)
+            if (cli->domain_provider[i] == k)
+                json_object_array_add(d, json_object_new_string(cli->domains[i]));
+        if (p) {
+            ad_json_str(p, "name", cli->providers[k].name);
+            json_object_object_add(p, "domains", d);
+            json_object_array_add(provs, p);
+        } else {
+            json_object_put(d);
+        }
+    }
+    json_object_object_add(c, "providers", provs);
+    if (written && dir) {
+        json_object *f = json_object_new_object();
+        static const char *const files[][2] = {{"privkey", "privkey.pem"}, {"cert", "cert.pem"},
+                                               {"chain", "chain.pem"}, {"fullchain", "fullchain.pem"}};
+        ad_json_str(c, "directory", dir);
+        for (size_t i = 0; f && i < 4; i++) {
+            char *path = ad_asprintf("%s/%s", dir, files[i][1]);
+            ad_json_str(f, files[i][0], path);
+            free(path);
+        }
+        json_object_object_add(c, "files", f);
+        if (ad_cert_info_parse(job->cert, strlen(job->cert), &ci) == AD_OK) {
+            ad_json_time(c, "not_before", ci.not_before);
+            ad_json_time(c, "not_after", ci.not_after);
+            ad_json_str(c, "serial", ci.serial);
+        }
+    }
+    json_object_object_add(o, "certificate", c);
+    if (hook >= 0)
+        json_object_object_add(o, "deploy_hook_exit_status", json_object_new_int(hook));
+    int status = rc == AD_OK && exit_code > 0 ? exit_code : ad_exit_code(rc);
+    if (status != 0 || rc != AD_OK) {
+        ad_json_str(o, "error", rc != AD_OK ? ad_strerror(rc) : "the deploy hook failed");
+        ad_json_str(o, "phase", job->phase ? job->phase : phase ? phase : rc == AD_OK ? "deploy hook" : NULL);
+    }
+    json_object_object_add(o, "exit_status", json_object_new_int(status));
+    json_object_object_add(o, "timings_ms", ad_json_timings(tm, hf));
+    ad_cert_info_clear(&ci);
+    ad_json_print(o);
+}
+
 ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exit_code)
 {
     struct ad_timings tm;
     struct ad_instances *set = NULL;
-    struct ad_instance *in = NULL;
+    struct ad_instance **insts = NULL;
     struct ad_ca *ca = NULL;
     struct ad_settings s = {0};
     struct ad_renewal_state st = {0};
     char *dir = NULL;
     ad_status rc;
     struct ad_job job = {0};
+    const char *phase = "provider";
+    int hook = -1;
 
     ad_timings_start(&tm);
     *exit_code = -1;
-    if ((rc = ad_instances_new(state_dir, cli->plugin_dirs, cli->nplugin_dirs, NULL, cli->verbosity, &set)) !=
-            AD_OK ||
-        (rc = ad_instances_from_cli(set, cli, &in)) != AD_OK || (rc = ad_instances_recover(set)) != AD_OK)
-        goto out;
-    if (!in->prov) { /* it could not remove what an earlier run left */
-        rc = in->rc;
+    if (!(insts = calloc(cli->ndomains ? cli->ndomains : 1, sizeof *insts))) {
+        rc = AD_ERR_NOMEM;
         goto out;
     }
-    if ((rc = settings_from_cli(cli, in, &s)) != AD_OK)
+    if ((rc = ad_instances_new(state_dir, cli->plugin_dirs, cli->nplugin_dirs, NULL, cli->verbosity, &set)) !=
+            AD_OK ||
+        (rc = ad_instances_from_cli_all(set, cli, insts)) != AD_OK || (rc = ad_instances_recover(set)) != AD_OK)
+        goto out;
+    for (size_t i = 0; i < cli->ndomains; i++)
+        if (!insts[i]->prov) { /* it could not remove what an earlier run left */
+            rc = insts[i]->rc;
+            goto out;
+        }
+    if ((rc = settings_from_cli(cli, insts, &s)) != AD_OK)
         goto out;
     if (!(dir = ad_asprintf("%s/certs/%s", state_dir, cli->cert_name))) {
         rc = AD_ERR_NOMEM;
@@ -915,16 +1074,18 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exi
     struct ad_mark t0 = ad_mark();
     const struct ad_account_opts ao = {cli->email, cli->agree_tos, cli->account_key_type,
                                        {cli->eab_kid, cli->eab_key_file, NULL}, true, true};
+    phase = "account";
     if ((rc = ad_ca_open(cli->server, cli->ca_bundle, cli->http_timeout, &ca)) != AD_OK ||
         (rc = profile_check(ca, cli->profile)) != AD_OK || (rc = ad_account_open(ca, state_dir, &ao)) != AD_OK)
         goto out;
     ad_since(&tm, AD_PH_ACCOUNT, t0);
     job = (struct ad_job){.cert_name = cli->cert_name, .cert_dir = dir, .domains = cli->domains,
-                          .ndomains = cli->ndomains, .key_type = cli->key_type, .inst = in,
-                          .profile = cli->profile, .preferred_chain = cli->preferred_chain,
-                          .reuse_key = cli->reuse_key};
+                          .ndomains = cli->ndomains, .key_type = cli->key_type, .inst = insts[0],
+                          .insts = s.nextra ? insts : NULL, .profile = cli->profile,
+                          .preferred_chain = cli->preferred_chain, .reuse_key = cli->reuse_key};
     const struct ad_obtain_opts o = {cli->resolvers, cli->nresolvers, cli->propagation_timeout, cli->skip_propagation,
-                                     true};
+                                     cli->verbosity > 0 && !cli->json};
+    phase = NULL;
     rc = ad_obtain(ca, set, &o, &job, 1, &tm);
     if (rc == AD_OK)
         rc = job.rc;
@@ -950,9 +1111,8 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exi
             ad_cert_info_clear(&ci);
         }
         if (s.ndeploy_hook) {
-            int status;
             ad_status h = ad_deploy_run(s.deploy_hook, s.ndeploy_hook, cli->cert_name, dir,
-                                        (const char *const *)cli->domains, cli->ndomains, AD_DEPLOY_TIMEOUT_S, &status);
+                                        (const char *const *)cli->domains, cli->ndomains, AD_DEPLOY_TIMEOUT_S, &hook);
             if (h == AD_ERR_INTERRUPTED && rc == AD_OK)
                 rc = h;
             else if (h != AD_OK && rc == AD_OK)
@@ -960,16 +1120,20 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exi
         }
     }
 out:
-    if (cli->timings || cli->verbosity >= 2) {
+    if (cli->timings || cli->verbosity >= 2 || cli->json) {
         struct ad_http_figures hf = {0};
         ad_http_figures_add(&hf, ca ? ca->http : NULL);
-        ad_timings_print(&tm, &hf, stderr);
+        if (cli->timings || cli->verbosity >= 2)
+            ad_timings_print(&tm, &hf, stderr);
+        if (cli->json)
+            issue_json(cli, dir, &job, phase, rc, *exit_code, hook, &tm, &hf);
     }
     free(job.cert);
     ad_settings_clear(&s);
     ad_state_clear(&st);
     ad_ca_free(ca);
     ad_instances_free(set);
+    free(insts);
     free(dir);
     return rc;
 }
@@ -978,7 +1142,18 @@ ad_status ad_issue_directory(const struct ad_cli *cli)
 {
     struct ad_ca *ca = NULL;
     ad_status rc = ad_ca_open(cli->server, cli->ca_bundle, cli->http_timeout, &ca);
-    if (rc == AD_OK) {
+    if (cli->json) {
+        json_object *o = json_object_new_object();
+        if (o) {
+            ad_json_str(o, "command", "directory");
+            ad_json_str(o, "server", cli->server);
+            json_object_object_add(o, "directory", rc == AD_OK ? ad_acme_describe_json(ca->acme) : NULL);
+            if (rc != AD_OK)
+                ad_json_str(o, "error", ad_strerror(rc));
+            json_object_object_add(o, "exit_status", json_object_new_int(ad_exit_code(rc)));
+        }
+        ad_json_print(o);
+    } else if (rc == AD_OK && cli->verbosity > 0) {
         ad_acme_describe(ca->acme, stdout);
         fflush(stdout);
     }

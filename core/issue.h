@@ -79,6 +79,9 @@ struct ad_job {
     const char *profile;         /* the CA's certificate profile, or NULL */
     const char *preferred_chain; /* the topmost issuer's common name of the chain to prefer, or NULL */
     bool reuse_key;              /* keep the key in cert_dir/privkey.pem */
+    /* in: names at several providers: insts[i] presents domains[i]
+     * (borrowed like inst, which should be insts[0]); NULL: inst serves all */
+    struct ad_instance *const *insts;
 };
 
 struct ad_obtain_opts {

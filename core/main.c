@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "check.h"
 #include "cli.h"
 #include "issue.h"
 #include "log.h"
@@ -51,6 +52,21 @@ int main(int argc, char **argv)
         rc = ad_issue_directory(&cli);
         goto out;
     }
+    if (strcmp(cli.command, "plugins") == 0) {
+        struct ad_instances *set = NULL;
+        size_t found = 0, failed = 0;
+        if ((rc = ad_instances_new("", cli.plugin_dirs, cli.nplugin_dirs, NULL, cli.verbosity, &set)) == AD_OK)
+            rc = ad_instances_list(set, cli.verbosity > 0 ? stdout : NULL, &found, &failed);
+        ad_instances_free(set);
+        if (rc == AD_OK && failed) {
+            ad_err("%zu plugin%s cannot be loaded (see above)", failed, failed == 1 ? "" : "s");
+            rc = AD_ERR_PLUGIN;
+        } else if (rc == AD_OK && !found) {
+            ad_err("no provider plugin found: install them, or give --plugin-dir DIR");
+            rc = AD_ERR_PLUGIN;
+        }
+        goto out;
+    }
     if (cli.help) {
         struct ad_instances *set = NULL;
         if ((rc = ad_instances_new("", cli.plugin_dirs, cli.nplugin_dirs, NULL, cli.verbosity, &set)) == AD_OK)
@@ -76,6 +92,8 @@ int main(int argc, char **argv)
         rc = ad_revoke_run(&cli, state_dir);
     else if (strcmp(cli.command, "account") == 0)
         rc = ad_account_run(&cli, state_dir);
+    else if (strcmp(cli.command, "check") == 0)
+        rc = ad_check_run(&cli, state_dir, &exit_code);
     else
         rc = ad_issue_run(&cli, state_dir, &exit_code);
 out:
@@ -85,7 +103,7 @@ out:
         ad_err("failed: the deploy hook failed (exit status %d); the new certificate is in place", AD_EXIT_HOOK);
     if (rc == AD_ERR_USAGE && !cli.help)
         fprintf(stderr, "usage: acme-dns [issue] --provider NAME -d DOMAIN [-d DOMAIN ...], acme-dns renew, acme-dns "
-                        "certificates: see acme-dns --help\n");
+                        "certificates, acme-dns check, acme-dns plugins: see acme-dns --help\n");
     ad_store_unlock(lock);
     free(state_dir);
     ad_cli_clear(&cli);

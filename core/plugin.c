@@ -1,5 +1,6 @@
 #include "plugin.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
@@ -43,19 +44,21 @@ static int host_interrupted(void *ctx)
     return ad_signal_count() > p->signals_seen ? 1 : 0;
 }
 
-static ad_status check_perms(const char *path)
+static ad_status check_perms(const char *path, char **why)
 {
     struct stat st;
     char *dir = NULL, *slash;
     ad_status rc = AD_ERR_PLUGIN;
     if (geteuid() != 0)
         return AD_OK;
-    if (stat(path, &st) != 0)
+    if (stat(path, &st) != 0) {
+        *why = ad_asprintf("cannot read plugin %s: %s", path, strerror(errno));
         goto out;
+    }
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) || (st.st_uid != 0)) {
-        ad_err("refusing plugin %s: running as root, and the file is not owned by root or is writable by "
-               "others (fix with chown root and chmod go-w)",
-               path);
+        *why = ad_asprintf("refusing plugin %s: running as root, and the file is not owned by root or is writable by "
+                           "others (fix with chown root and chmod go-w)",
+                           path);
         goto out;
     }
     if (!(dir = strdup(path))) {
@@ -65,9 +68,9 @@ static ad_status check_perms(const char *path)
     if ((slash = strrchr(dir, '/')))
         *(slash == dir ? slash + 1 : slash) = '\0';
     if (stat(dir, &st) != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) || st.st_uid != 0) {
-        ad_err("refusing plugin %s: running as root, and its folder %s is not owned by root or is writable by "
-               "others (fix with chown root and chmod go-w)",
-               path, dir);
+        *why = ad_asprintf("refusing plugin %s: running as root, and its folder %s is not owned by root or is "
+                           "writable by others (fix with chown root and chmod go-w)",
+                           path, dir);
         goto out;
     }
     rc = AD_OK;
@@ -91,83 +94,202 @@ static void host_add_secret(void *ctx, const char *secret)
     ad_log_add_secret(secret);
 }
 
-ad_status ad_provider_load(const char *name, const char *const *dirs, size_t ndirs, struct ad_provider **out)
+/* Load the plugin file PATH (taken over).  On failure *WHY (caller frees)
+ * says why, in the words ad_provider_load logs. */
+static ad_status load_file(char *path, struct ad_provider **out, char **why)
 {
     ad_status rc = AD_ERR_PLUGIN;
-    struct ad_provider *p = NULL;
-    char *tried = NULL;
-
-    if (!name_ok(name)) {
-        ad_err("provider name '%s' is not valid: use lower-case letters, digits, '-' and '_'", name);
-        return AD_ERR_USAGE;
-    }
-    if (!(p = calloc(1, sizeof *p)) || !(tried = strdup(""))) {
-        rc = AD_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < ndirs && !p->path; i++) {
-        char *path = ad_asprintf("%s/%s.so", dirs[i], name), *t;
-        if (!path) {
-            rc = AD_ERR_NOMEM;
-            goto out;
-        }
-        if (access(path, F_OK) == 0) {
-            p->path = path;
-            break;
-        }
-        t = ad_asprintf("%s%s%s", tried, *tried ? ", " : "", path);
+    struct ad_provider *p = calloc(1, sizeof *p);
+    *why = NULL;
+    if (!p) {
         free(path);
-        free(tried);
-        if (!(tried = t)) {
-            rc = AD_ERR_NOMEM;
-            goto out;
-        }
+        return AD_ERR_NOMEM;
     }
-    if (!p->path) {
-        ad_err("provider '%s' not found: looked for %s; check --provider or --plugin-dir", name, tried);
-        goto out;
-    }
-    if ((rc = check_perms(p->path)) != AD_OK)
+    p->path = path;
+    if ((rc = check_perms(p->path, why)) != AD_OK)
         goto out;
     rc = AD_ERR_PLUGIN;
     if (!(p->dl = dlopen(p->path, RTLD_NOW | RTLD_LOCAL))) {
-        ad_err("cannot load plugin %s: %s", p->path, dlerror());
+        *why = ad_asprintf("cannot load plugin %s: %s", p->path, dlerror());
         goto out;
     }
     p->plugin = dlsym(p->dl, AD_PLUGIN_SYMBOL);
     if (!p->plugin) {
-        ad_err("%s is not an acme-dns plugin: it has no '%s' symbol (declare it with AD_PLUGIN_DECLARE)", p->path,
-               AD_PLUGIN_SYMBOL);
+        *why = ad_asprintf("%s is not an acme-dns plugin: it has no '%s' symbol (declare it with AD_PLUGIN_DECLARE)",
+                           p->path, AD_PLUGIN_SYMBOL);
         goto out;
     }
     if (AD_PLUGIN_ABI_MAJOR_OF(p->plugin->abi_version) != AD_PLUGIN_ABI_MAJOR) {
-        ad_err("plugin %s was built for plugin ABI %u, this acme-dns speaks ABI %u: rebuild the plugin against "
-               "this version's <acme-dns/plugin.h>",
-               p->path, AD_PLUGIN_ABI_MAJOR_OF(p->plugin->abi_version), AD_PLUGIN_ABI_MAJOR);
+        *why = ad_asprintf("plugin %s was built for plugin ABI %u, this acme-dns speaks ABI %u: rebuild the plugin "
+                           "against this version's <acme-dns/plugin.h>",
+                           p->path, AD_PLUGIN_ABI_MAJOR_OF(p->plugin->abi_version), AD_PLUGIN_ABI_MAJOR);
         goto out;
     }
     /* ABI 1.0 descriptors end before the env table (1.1). */
     if (p->plugin->struct_size < offsetof(struct ad_plugin, env)) {
-        ad_err("plugin %s has a descriptor of %zu bytes, smaller than the %zu this acme-dns needs: rebuild it",
-               p->path, p->plugin->struct_size, offsetof(struct ad_plugin, env));
+        *why = ad_asprintf("plugin %s has a descriptor of %zu bytes, smaller than the %zu this acme-dns needs: "
+                           "rebuild it",
+                           p->path, p->plugin->struct_size, offsetof(struct ad_plugin, env));
         goto out;
     }
     if (!p->plugin->name || !p->plugin->init || !p->plugin->present || !p->plugin->cleanup || !p->plugin->options) {
-        ad_err("plugin %s has an incomplete descriptor (name, options, init, present and cleanup are required)",
-               p->path);
+        *why = ad_asprintf("plugin %s has an incomplete descriptor (name, options, init, present and cleanup are "
+                           "required)",
+                           p->path);
         goto out;
     }
     if (!(p->prefix = strdup(p->plugin->name))) {
         rc = AD_ERR_NOMEM;
         goto out;
     }
-    ad_debug("loaded provider %s from %s", p->plugin->name, p->path);
     *out = p;
     p = NULL;
     rc = AD_OK;
 out:
-    free(tried);
+    if (rc != AD_OK && rc != AD_ERR_NOMEM && !*why)
+        rc = AD_ERR_NOMEM;
     ad_provider_free(p);
+    return rc;
+}
+
+ad_status ad_provider_load(const char *name, const char *const *dirs, size_t ndirs, struct ad_provider **out)
+{
+    ad_status rc = AD_ERR_PLUGIN;
+    char *tried = NULL, *path = NULL, *why = NULL;
+
+    if (!name_ok(name)) {
+        ad_err("provider name '%s' is not valid: use lower-case letters, digits, '-' and '_'", name);
+        return AD_ERR_USAGE;
+    }
+    if (!(tried = strdup("")))
+        return AD_ERR_NOMEM;
+    for (size_t i = 0; i < ndirs && !path; i++) {
+        char *t;
+        if (!(path = ad_asprintf("%s/%s.so", dirs[i], name))) {
+            rc = AD_ERR_NOMEM;
+            goto out;
+        }
+        if (access(path, F_OK) == 0)
+            break;
+        t = ad_asprintf("%s%s%s", tried, *tried ? ", " : "", path);
+        free(path);
+        path = NULL;
+        free(tried);
+        if (!(tried = t)) {
+            rc = AD_ERR_NOMEM;
+            goto out;
+        }
+    }
+    if (!path) {
+        ad_err("provider '%s' not found: looked for %s; check --provider or --plugin-dir", name, tried);
+        goto out;
+    }
+    if ((rc = load_file(path, out, &why)) == AD_OK)
+        ad_debug("loaded provider %s from %s", (*out)->plugin->name, (*out)->path);
+    else if (why)
+        ad_err("%s", why);
+out:
+    free(why);
+    free(tried);
+    return rc;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+ad_status ad_plugins_list(const char *const *dirs, size_t ndirs, FILE *out, size_t *found, size_t *failed)
+{
+    ad_status rc = AD_OK;
+    char **seen = NULL; /* provider names found so far: the loader takes the first */
+    size_t nseen = 0;
+    *found = *failed = 0;
+    for (size_t d = 0; d < ndirs && rc == AD_OK; d++) {
+        DIR *dir = opendir(dirs[d]);
+        char **files = NULL;
+        size_t nfiles = 0;
+        if (!dir) {
+            if (out)
+                fprintf(out, "%s: no plugins (%s)\n", dirs[d], strerror(errno));
+            continue;
+        }
+        for (struct dirent *e; rc == AD_OK && (e = readdir(dir));) {
+            size_t l = strlen(e->d_name);
+            if (l <= 3 || strcmp(e->d_name + l - 3, ".so") != 0)
+                continue;
+            char **f = nfiles < 10000 ? realloc(files, (nfiles + 1) * sizeof *f) : NULL;
+            if (!f || !(f[nfiles] = ad_strndup(e->d_name, l - 3))) {
+                files = f ? f : files;
+                rc = AD_ERR_NOMEM;
+                break;
+            }
+            files = f;
+            nfiles++;
+        }
+        closedir(dir);
+        if (nfiles)
+            qsort(files, nfiles, sizeof *files, str_cmp);
+        if (out)
+            fprintf(out, "%s:%s\n", dirs[d], nfiles ? "" : " no plugins");
+        for (size_t i = 0; i < nfiles && rc == AD_OK; i++) {
+            struct ad_provider *p = NULL;
+            char *why = NULL, *path = ad_asprintf("%s/%s.so", dirs[d], files[i]);
+            bool shadowed = false;
+            for (size_t k = 0; k < nseen; k++)
+                shadowed = shadowed || strcmp(seen[k], files[i]) == 0;
+            if (!path) {
+                rc = AD_ERR_NOMEM;
+                break;
+            }
+            if (!name_ok(files[i])) {
+                why = ad_asprintf("%s is not a provider name (lower-case letters, digits, '-' and '_'): "
+                                  "--provider cannot name it",
+                                  files[i]);
+                free(path);
+                rc = why ? AD_ERR_PLUGIN : AD_ERR_NOMEM;
+            } else {
+                rc = load_file(path, &p, &why);
+            }
+            if (rc == AD_ERR_NOMEM) {
+                free(why);
+                break;
+            }
+            if (rc == AD_OK) {
+                const struct ad_plugin *pl = p->plugin;
+                (*found)++;
+                if (out) {
+                    fprintf(out, "  %-16s %s\n", files[i], pl->description ? pl->description : "(no description)");
+                    fprintf(out, "  %-16s file %s, plugin ABI %u.%u", "", p->path, AD_PLUGIN_ABI_MAJOR_OF(pl->abi_version),
+                            (unsigned)(pl->abi_version & 0xffffu));
+                    if (strcmp(pl->name, files[i]) != 0)
+                        fprintf(out, ", calls itself %s", pl->name);
+                    fprintf(out, "%s\n", shadowed ? "; not used: a folder above has this provider" : "");
+                }
+            } else {
+                (*failed)++;
+                if (out)
+                    fprintf(out, "  %-16s cannot be loaded: %s\n", files[i], why);
+                else
+                    ad_err("%s", why);
+            }
+            rc = AD_OK;
+            free(why);
+            ad_provider_free(p);
+            char **sv = realloc(seen, (nseen + 1) * sizeof *sv);
+            if (!sv || !(sv[nseen] = strdup(files[i]))) {
+                seen = sv ? sv : seen;
+                rc = AD_ERR_NOMEM;
+                break;
+            }
+            seen = sv;
+            nseen++;
+        }
+        ad_strv_free(files, nfiles);
+    }
+    ad_strv_free(seen, nseen);
+    if (out)
+        fflush(out);
     return rc;
 }
 

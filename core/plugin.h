@@ -13,6 +13,11 @@ struct ad_provider;
  * descriptor; ABI mismatch; unsafe permissions as root).  Caller frees. */
 ad_status ad_provider_load(const char *name, const char *const *dirs, size_t ndirs, struct ad_provider **out);
 void ad_provider_free(struct ad_provider *p);
+/* acme-dns plugins: every NAME.so in DIRS[0..n), in the loader's order,
+ * loaded: its name, one-line description, file and ABI version, or why it
+ * cannot be loaded, printed to OUT (NULL: only the failures, logged as
+ * errors).  *FOUND and *FAILED count them. */
+ad_status ad_plugins_list(const char *const *dirs, size_t ndirs, FILE *out, size_t *found, size_t *failed);
 const struct ad_plugin *ad_provider_plugin(const struct ad_provider *p);
 /* The plugin's table of environment variables (ABI 1.1), ending with
  * option == NULL, or NULL for a plugin that declares none.  Borrowed. */

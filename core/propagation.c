@@ -79,7 +79,8 @@ enum probe_state {
     PS_REFERRAL, /* not authoritative: a referral */
     PS_RCODE,    /* REFUSED, SERVFAIL, NOTAUTH... */
     PS_SENDERR,  /* the query could not be sent */
-    PS_TCPERR    /* truncated, and TCP failed */
+    PS_TCPERR,   /* truncated, and TCP failed */
+    PS_STILL     /* gone: it still serves the value */
 };
 
 struct server {
@@ -110,6 +111,7 @@ struct probe {
     unsigned interval; /* ms until the next query after a reply */
     uint16_t id;
     bool inflight, done;
+    bool answered;      /* some reply came */
     bool tcp, sending;  /* a TCP query runs (tfd): connecting and sending, or reading */
     int tfd;
     uint8_t *tbuf;      /* the TCP reply: 2-byte length, message */
@@ -124,6 +126,7 @@ struct probe {
 struct pair {
     size_t item, probe;
     bool done;
+    uint64_t at; /* when it was done */
 };
 
 struct waiter {
@@ -144,6 +147,7 @@ struct waiter {
     size_t inflight, ntcp;
     uint8_t *buf;
     uint64_t deadline; /* the whole wait's */
+    bool gone;          /* waiting for the values to go, not to come */
     struct pollfd *pfd; /* fd4, fd6, then one per TCP query */
     size_t *pfd_probe;  /* the probe of each TCP pollfd */
 };
@@ -164,6 +168,7 @@ static const char *state_text(const struct probe *p, char *buf, size_t size)
         return buf;
     case PS_SENDERR: snprintf(buf, size, "cannot send: %s", strerror(p->err)); return buf;
     case PS_TCPERR: return "truncated reply, and the TCP retry failed";
+    case PS_STILL: return "still serves it";
     }
     return "?";
 }
@@ -199,12 +204,21 @@ static void probe_reply(struct waiter *w, struct probe *p, const ldns_pkt *pkt, 
     const struct server *s = &w->servers[p->server];
     ldns_pkt_rcode r = ldns_pkt_get_rcode(pkt);
     bool all = true;
+    bool referral = !ldns_pkt_aa(pkt) && has_type(ldns_pkt_authority(pkt), LDNS_RR_TYPE_NS);
+    /* gone: an authoritative answer that the name or the value is not there */
+    bool final = w->gone && (r == LDNS_RCODE_NXDOMAIN || (r == LDNS_RCODE_NOERROR && !referral));
+    p->answered = true;
     for (size_t k = 0; k < p->npairs; k++) {
         struct pair *pr = &w->pairs[w->pair_ix[p->first_pair + k]];
         const struct item *it = &w->items[pr->item];
-        if (!pr->done && r == LDNS_RCODE_NOERROR && ad_pkt_has_txt(pkt, it->dname, it->value)) {
+        if (!pr->done && !w->gone && r == LDNS_RCODE_NOERROR && ad_pkt_has_txt(pkt, it->dname, it->value)) {
             pr->done = true;
+            pr->at = now;
             ad_debug("dns: %s (%s) serves \"%.64s\" at %s", s->ns.addr, s->ns.ns, it->value, it->name);
+        } else if (!pr->done && final && !(r == LDNS_RCODE_NOERROR && ad_pkt_has_txt(pkt, it->dname, it->value))) {
+            pr->done = true;
+            pr->at = now;
+            ad_debug("dns: %s (%s) no longer serves \"%.64s\" at %s", s->ns.addr, s->ns.ns, it->value, it->name);
         }
         all = all && pr->done;
     }
@@ -213,9 +227,11 @@ static void probe_reply(struct waiter *w, struct probe *p, const ldns_pkt *pkt, 
         return;
     }
     if (r == LDNS_RCODE_NOERROR) {
-        if (ad_pkt_any_txt(pkt, lead->dname))
+        if (w->gone && !referral)
+            p->state = PS_STILL;
+        else if (ad_pkt_any_txt(pkt, lead->dname))
             p->state = PS_OTHER;
-        else if (!ldns_pkt_aa(pkt) && has_type(ldns_pkt_authority(pkt), LDNS_RR_TYPE_NS))
+        else if (referral)
             p->state = PS_REFERRAL;
         else
             p->state = PS_NODATA;
@@ -423,7 +439,8 @@ static void drain(struct waiter *w, int fd)
  * and what to do. */
 static void report_final(struct waiter *w, unsigned timeout_ms, size_t missing_items)
 {
-    ad_err("propagation check timed out after %.1f s: %zu record%s not served by every authoritative server",
+    ad_err(w->gone ? "removal check timed out after %.1f s: %zu record%s still served by an authoritative server"
+                   : "propagation check timed out after %.1f s: %zu record%s not served by every authoritative server",
            timeout_ms / 1000.0, missing_items, missing_items == 1 ? " is" : "s are");
     size_t shown = 0;
     bool nowhere = false, partial = false, refused = false;
@@ -453,11 +470,16 @@ static void report_final(struct waiter *w, unsigned timeout_ms, size_t missing_i
         if (!missing)
             continue;
         if (shown++ < 50)
-            ad_err("  %s (%s) lacks %zu record%s (%s%s): %s", s->ns.addr, s->ns.ns, missing, missing == 1 ? "" : "s",
-                   names, missing > listed ? ", ..." : "", state_text(why, b, sizeof b));
+            ad_err("  %s (%s) %s %zu record%s (%s%s): %s", s->ns.addr, s->ns.ns, w->gone ? "still has" : "lacks",
+                   missing, missing == 1 ? "" : "s", names, missing > listed ? ", ..." : "", state_text(why, b, sizeof b));
     }
     if (shown > 50)
         ad_err("  and %zu more servers", shown - 50);
+    if (w->gone) {
+        ad_err("the provider said the records were removed, but the servers above still serve them: check that "
+               "the provider removes them from the zone they serve, and that the secondaries receive its updates");
+        return;
+    }
     if (nowhere)
         ad_err("no authoritative server serves some of the values: check that the DNS provider published "
                "them in the right zone, or raise --propagation-timeout");
@@ -491,7 +513,8 @@ static void report(struct waiter *w, bool final, unsigned timeout_ms)
     }
     char line[2048], notes[1024];
     size_t o = 0, no = 0, listed = 0, more = 0;
-    o += (size_t)snprintf(line, sizeof line, "waiting for %zu record%s:", missing_items, missing_items == 1 ? "" : "s");
+    o += (size_t)snprintf(line, sizeof line, "waiting for %zu record%s%s:", missing_items, missing_items == 1 ? "" : "s",
+                          w->gone ? " to go" : "");
     notes[0] = '\0';
     for (size_t i = 0; i < w->nprobes; i++) { /* one entry per name and server */
         const struct probe *p = &w->probes[i];
@@ -720,11 +743,48 @@ static ad_status open_sockets(struct waiter *w)
     return AD_OK;
 }
 
+/* One result per pair, for ad_dnscheck_wait_ex. */
+static ad_status results(const struct waiter *w, uint64_t t0, struct ad_dnscheck_result **out, size_t *nout)
+{
+    struct ad_dnscheck_result *r = calloc(w->npairs ? w->npairs : 1, sizeof *r);
+    if (!r)
+        return AD_ERR_NOMEM;
+    for (size_t k = 0; k < w->npairs; k++) {
+        const struct pair *pr = &w->pairs[k];
+        const struct probe *p = &w->probes[pr->probe];
+        const struct server *s = &w->servers[p->server];
+        char b[128];
+        r[k].item = pr->item;
+        snprintf(r[k].addr, sizeof r[k].addr, "%s", s->ns.addr);
+        snprintf(r[k].ns, sizeof r[k].ns, "%s", s->ns.ns);
+        r[k].skipped = s->skipped;
+        r[k].done = pr->done && !s->skipped;
+        r[k].answered = p->answered;
+        r[k].ms = r[k].done && pr->at >= t0 ? (unsigned long)(pr->at - t0) : 0;
+        if (!r[k].done && !s->skipped)
+            snprintf(r[k].why, sizeof r[k].why, "%s", state_text(p, b, sizeof b));
+    }
+    *out = r;
+    *nout = w->npairs;
+    return AD_OK;
+}
+
 ad_status ad_dnscheck_wait(struct ad_dnscheck *dc, const struct ad_dnscheck_item *items, size_t n,
                            unsigned ns_port, unsigned timeout_ms)
 {
-    struct waiter w = {.fd4 = -1, .fd6 = -1};
+    return ad_dnscheck_wait_ex(dc, items, n, ns_port, timeout_ms, false, NULL, NULL);
+}
+
+ad_status ad_dnscheck_wait_ex(struct ad_dnscheck *dc, const struct ad_dnscheck_item *items, size_t n,
+                              unsigned ns_port, unsigned timeout_ms, bool gone, struct ad_dnscheck_result **res,
+                              size_t *nres)
+{
+    struct waiter w = {.fd4 = -1, .fd6 = -1, .gone = gone};
     uint64_t t0 = ad_now_ms();
+    if (res) {
+        *res = NULL;
+        *nres = 0;
+    }
     if (n == 0)
         return AD_OK;
     if (!items || n > AD_DNS_ITEMS_MAX) {
@@ -758,6 +818,8 @@ ad_status ad_dnscheck_wait(struct ad_dnscheck *dc, const struct ad_dnscheck_item
         if (now >= deadline) {
             report(&w, true, timeout_ms);
             rc = AD_ERR_PROPAGATION;
+            if (res && results(&w, t0, res, nres) != AD_OK)
+                rc = AD_ERR_NOMEM;
             goto out;
         }
         if (now >= next_report) {
@@ -795,9 +857,10 @@ ad_status ad_dnscheck_wait(struct ad_dnscheck *dc, const struct ad_dnscheck_item
             if (pfd[i].revents)
                 drain(&w, pfd[i].fd);
     }
-    ad_info("every authoritative server serves the %zu record%s (%llu ms)", w.nitems, w.nitems == 1 ? "" : "s",
-            (unsigned long long)(ad_now_ms() - t0));
-    rc = AD_OK;
+    ad_info(gone ? "no authoritative server serves the %zu record%s any more (%llu ms)"
+                 : "every authoritative server serves the %zu record%s (%llu ms)",
+            w.nitems, w.nitems == 1 ? "" : "s", (unsigned long long)(ad_now_ms() - t0));
+    rc = res ? results(&w, t0, res, nres) : AD_OK;
 out:
     waiter_free(&w);
     return rc;

@@ -94,6 +94,34 @@ static ad_status load(struct ad_instances *s, const struct ad_provider_conf *c, 
     return rc;
 }
 
+ad_status ad_instances_list(struct ad_instances *s, FILE *out, size_t *found, size_t *failed)
+{
+    const char **dirs = calloc(s->nextra + 2, sizeof *dirs);
+    char **real = calloc(s->nextra + 2, sizeof *real);
+    size_t n = 0;
+    ad_status rc = AD_ERR_NOMEM;
+    if (!dirs || !real)
+        goto out;
+    for (size_t i = 0; i < s->nextra + 2; i++) {
+        const char *d = i < s->nextra ? s->extra_dirs[i] : i == s->nextra ? s->exe_dir : AD_PLUGIN_INSTALL_DIR;
+        char *r = *d ? realpath(d, NULL) : NULL;
+        bool dup = false;
+        for (size_t k = 0; r && k < n; k++) /* the same folder twice: once */
+            dup = dup || (real[k] && strcmp(real[k], r) == 0);
+        if (!*d || dup) {
+            free(r);
+            continue;
+        }
+        real[n] = r;
+        dirs[n++] = i == s->nextra && r ? r : d; /* beside the binary: without the ".." */
+    }
+    rc = ad_plugins_list(dirs, n, out, found, failed);
+out:
+    ad_strv_free(real, n);
+    free(dirs);
+    return rc;
+}
+
 ad_status ad_instances_help(struct ad_instances *s, const char *name, FILE *f)
 {
     struct ad_provider_conf c = {.name = (char *)name};
@@ -130,7 +158,10 @@ static bool env_set(const char *var)
     return v && *v;
 }
 
-ad_status ad_instances_from_cli(struct ad_instances *s, const struct ad_cli *cli, struct ad_instance **out)
+/* The provider NAME with options POPTS[0..npopts) of CLI, started; the
+ * instance already there when one was started the same way. */
+static ad_status from_cli(struct ad_instances *s, const struct ad_cli *cli, const char *name,
+                          const struct ad_option_value *popts, size_t npopts, struct ad_instance **out)
 {
     ad_status rc = AD_ERR_NOMEM;
     struct ad_instance *in = calloc(1, sizeof *in);
@@ -138,8 +169,8 @@ ad_status ad_instances_from_cli(struct ad_instances *s, const struct ad_cli *cli
     if (!in)
         return rc;
     c = &in->conf;
-    if (!(c->name = strdup(cli->provider)) || !(c->opts = calloc(cli->npopts + 1, sizeof *c->opts)) ||
-        !(c->unsaved = calloc(cli->npopts + 1, sizeof *c->unsaved)) ||
+    if (!(c->name = strdup(name)) || !(c->opts = calloc(npopts + 1, sizeof *c->opts)) ||
+        !(c->unsaved = calloc(npopts + 1, sizeof *c->unsaved)) ||
         !(c->plugin_dirs = calloc(cli->nplugin_dirs + 1, sizeof *c->plugin_dirs)))
         goto out;
     for (size_t i = 0; i < cli->nplugin_dirs; i++) {
@@ -153,17 +184,17 @@ ad_status ad_instances_from_cli(struct ad_instances *s, const struct ad_cli *cli
         goto out;
     rc = AD_ERR_NOMEM;
     const struct ad_plugin *pl = ad_provider_plugin(in->prov);
-    for (size_t i = 0; i < cli->npopts; i++) {
+    for (size_t i = 0; i < npopts; i++) {
         const struct ad_plugin_option *o = pl->options;
-        while (o->name && strcmp(o->name, cli->popts[i].name) != 0)
+        while (o->name && strcmp(o->name, popts[i].name) != 0)
             o++;
         if (o->name && (o->flags & AD_OPT_SECRET)) {
             if (!(c->unsaved[c->nunsaved++] = strdup(o->name)))
                 goto out;
             continue;
         }
-        c->opts[c->nopts].name = strdup(cli->popts[i].name);
-        c->opts[c->nopts].value = strdup(cli->popts[i].value);
+        c->opts[c->nopts].name = strdup(popts[i].name);
+        c->opts[c->nopts].value = strdup(popts[i].value);
         if (!c->opts[c->nopts++].name || !c->opts[c->nopts - 1].value)
             goto out;
     }
@@ -171,7 +202,7 @@ ad_status ad_instances_from_cli(struct ad_instances *s, const struct ad_cli *cli
      * first variable set for each option not given. */
     const struct ad_plugin_env *env = ad_provider_env(in->prov);
     for (size_t k = 0; env && env[k].option; k++) {
-        bool given = ad_option_get(cli->popts, cli->npopts, env[k].option) != NULL;
+        bool given = ad_option_get(popts, npopts, env[k].option) != NULL;
         for (size_t j = 0; j < c->nenv && !given; j++)
             given = strcmp(c->env[j].option, env[k].option) == 0;
         if (given || !env_set(env[k].variable))
@@ -188,7 +219,13 @@ ad_status ad_instances_from_cli(struct ad_instances *s, const struct ad_cli *cli
     ad_provider_conf_sort(c);
     if ((rc = ad_provider_conf_key(c, &in->key)) != AD_OK)
         goto out;
-    if ((rc = ad_provider_init(in->prov, cli->popts, cli->npopts, cli->ca_bundle, cli->verbosity)) != AD_OK)
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i]->key, in->key) == 0 && s->v[i]->prov) { /* the same provider, named twice */
+            *out = s->v[i];
+            rc = AD_OK;
+            goto out;
+        }
+    if ((rc = ad_provider_init(in->prov, popts, npopts, cli->ca_bundle, cli->verbosity)) != AD_OK)
         goto out;
     for (size_t i = 0; i < c->nunsaved; i++)
         ad_warn("the secret option %s is not saved: a later renew takes it from the environment%s, so set it there "
@@ -200,6 +237,30 @@ ad_status ad_instances_from_cli(struct ad_instances *s, const struct ad_cli *cli
     in = NULL;
 out:
     instance_free(in);
+    return rc;
+}
+
+ad_status ad_instances_from_cli(struct ad_instances *s, const struct ad_cli *cli, struct ad_instance **out)
+{
+    return from_cli(s, cli, cli->provider, cli->popts, cli->npopts, out);
+}
+
+ad_status ad_instances_from_cli_all(struct ad_instances *s, const struct ad_cli *cli, struct ad_instance **per_domain)
+{
+    ad_status rc = AD_OK;
+    for (size_t k = 0; k < cli->nproviders && rc == AD_OK; k++) {
+        const struct ad_cli_provider *g = &cli->providers[k];
+        struct ad_instance *in = NULL;
+        if (!g->name) {
+            ad_err("no DNS provider: add --provider NAME (hook, rfc2136, cloudflare)");
+            return AD_ERR_USAGE;
+        }
+        if ((rc = from_cli(s, cli, g->name, g->popts, g->npopts, &in)) != AD_OK)
+            break;
+        for (size_t i = 0; i < cli->ndomains; i++)
+            if (cli->domain_provider[i] == k)
+                per_domain[i] = in;
+    }
     return rc;
 }
 

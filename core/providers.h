@@ -33,11 +33,20 @@ struct ad_instances;
 ad_status ad_instances_new(const char *state_dir, char *const *plugin_dirs, size_t nplugin_dirs,
                            const char *ca_bundle, int verbosity, struct ad_instances **out);
 void ad_instances_free(struct ad_instances *set);
+/* acme-dns plugins: every plugin in the folders the loader searches, in
+ * its order (--plugin-dir, beside the binary, the install folder), to OUT
+ * (NULL: the failures only, as errors); *FOUND loaded, *FAILED did not. */
+ad_status ad_instances_list(struct ad_instances *set, FILE *out, size_t *found, size_t *failed);
 /* Print the options of provider NAME (--provider NAME --help). */
 ad_status ad_instances_help(struct ad_instances *set, const char *name, FILE *f);
 /* The provider the command line of `issue` names, started with all of its
  * options (secrets included); *CONF_OUT (borrowed) is what is saved. */
 ad_status ad_instances_from_cli(struct ad_instances *set, const struct ad_cli *cli, struct ad_instance **out);
+/* Every provider the command line names (each --provider with its own
+ * options), started; PER_DOMAIN[i] (CLI->ndomains entries, borrowed until
+ * ad_instances_free) is the one that serves CLI->domains[i].  A provider
+ * named twice the same way is started once. */
+ad_status ad_instances_from_cli_all(struct ad_instances *set, const struct ad_cli *cli, struct ad_instance **per_domain);
 /* The provider started as C (saved settings): the environment variables C
  * names must be set, and a secret that was given on the command line must
  * now come from the environment.  Never NULL except out of memory; a

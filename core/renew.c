@@ -14,6 +14,7 @@
 #include "issue.h"
 #include "log.h"
 #include "providers.h"
+#include "report.h"
 #include "settings.h"
 #include "store.h"
 #include "util.h"
@@ -39,6 +40,7 @@ struct cert {
     int hook_status;          /* -1: not run */
     struct ad_job job;
     struct ad_cert_info fresh; /* the new certificate */
+    struct ad_instance **insts; /* per domain, when its names are at several providers */
 };
 
 struct run {
@@ -298,6 +300,9 @@ static bool same_dns(const struct run *r, const struct cert *a, const struct cer
 static char *job_error(const struct cert *c)
 {
     const struct ad_job *j = &c->job;
+    for (size_t i = 0; j->phase && strcmp(j->phase, "provider") == 0 && j->insts && i < j->ndomains; i++)
+        if (j->insts[i] && !j->insts[i]->prov && j->insts[i]->error)
+            return strdup(j->insts[i]->error);
     if (j->phase && strcmp(j->phase, "provider") == 0 && j->inst && j->inst->error)
         return strdup(j->inst->error);
     return ad_asprintf("%s (at the %s step; the messages above say more)", ad_strerror(j->rc),
@@ -353,9 +358,17 @@ static ad_status renew_batch(struct run *r, struct ad_ca *ca, struct cert **cs, 
         struct ad_instance *in = ad_instances_get(r->set, &c->set.provider);
         if (!in)
             goto out;
+        if (c->set.nextra) { /* names at several providers */
+            free(c->insts);
+            if (!(c->insts = calloc(c->set.ndomains, sizeof *c->insts)))
+                goto out;
+            for (size_t d = 0; d < c->set.ndomains; d++)
+                if (!(c->insts[d] = ad_instances_get(r->set, ad_settings_provider_of(&c->set, d))))
+                    goto out;
+        }
         jobs[i] = (struct ad_job){.cert_name = c->name, .cert_dir = c->dir, .domains = c->set.domains,
                                   .ndomains = c->set.ndomains, .key_type = c->set.key_type, .inst = in,
-                                  .replaces = ari && c->have_cert ? c->info.ari_id : NULL,
+                                  .replaces = ari && c->have_cert ? c->info.ari_id : NULL, .insts = c->insts,
                                   .profile = c->set.profile, .preferred_chain = c->set.preferred_chain,
                                   .reuse_key = c->set.reuse_key};
     }
@@ -499,61 +512,51 @@ static void time_text(int64_t t, char *buf, size_t size)
     ad_rfc3339_format(t, buf, size);
 }
 
+/* One line per certificate on stdout; with -q only the failures, on stderr. */
 static void print_summary(const struct run *r)
 {
+    bool quiet = r->cli->verbosity == 0;
+    FILE *out = quiet ? stderr : stdout;
     for (size_t i = 0; i < r->n; i++) {
         const struct cert *c = &r->c[i];
         char a[AD_RFC3339_LEN], b[AD_RFC3339_LEN], d[AD_RFC3339_LEN];
+        if (quiet && c->status != C_FAILED && !(c->status == C_RENEWED && c->hook_status > 0))
+            continue;
         switch (c->status) {
         case C_RENEWED:
             time_text(c->fresh.not_after, a, sizeof a);
-            printf("%s: renewed (%s; serial %s, valid until %s)", c->name, c->why ? c->why : "due",
+            fprintf(out, "%s: renewed (%s; serial %s, valid until %s)", c->name, c->why ? c->why : "due",
                    c->fresh.serial ? c->fresh.serial : "?", a);
             if (c->hook_status > 0)
-                printf("; the deploy hook failed with exit status %d, the new certificate is in place",
+                fprintf(out, "; the deploy hook failed with exit status %d, the new certificate is in place",
                        c->hook_status);
             else if (c->hook_status == 0)
-                printf("; deploy hook run");
-            printf("\n");
+                fprintf(out, "; deploy hook run");
+            fprintf(out, "\n");
             break;
         case C_NOT_DUE:
             time_text(c->due_at, a, sizeof a);
             if (strcmp(c->why, "ARI window") == 0) {
                 time_text(c->st.start, b, sizeof b);
                 time_text(c->st.end, d, sizeof d);
-                printf("%s: not due until %s (the CA's renewal window %s to %s)\n", c->name, a, b, d);
+                fprintf(out, "%s: not due until %s (the CA's renewal window %s to %s)\n", c->name, a, b, d);
             } else {
-                printf("%s: not due until %s (a third of its lifetime left%s)\n", c->name, a,
+                fprintf(out, "%s: not due until %s (a third of its lifetime left%s)\n", c->name, a,
                        c->info.not_after - c->info.not_before < 10 * 86400 ? ", half for lifetimes under ten days"
                                                                              : "");
             }
             break;
-        case C_SKIPPED: printf("%s: skipped: %s\n", c->name, c->error ? c->error : ""); break;
+        case C_SKIPPED: fprintf(out, "%s: skipped: %s\n", c->name, c->error ? c->error : ""); break;
         case C_FAILED:
-            printf("%s: failed: %s (exit status %d)\n", c->name, c->error ? c->error : "", c->exit_status);
+            fprintf(out, "%s: failed: %s (exit status %d)\n", c->name, c->error ? c->error : "", c->exit_status);
             break;
-        default: printf("%s: %s\n", c->name, status_names[c->status]); break;
+        default: fprintf(out, "%s: %s\n", c->name, status_names[c->status]); break;
         }
     }
-    fflush(stdout);
+    fflush(out);
 }
 
-static json_object *str_array(char *const *v, size_t n)
-{
-    json_object *a = json_object_new_array();
-    for (size_t i = 0; a && i < n; i++)
-        json_object_array_add(a, json_object_new_string(v[i]));
-    return a;
-}
-
-static void add_time(json_object *o, const char *k, int64_t t)
-{
-    char buf[AD_RFC3339_LEN];
-    ad_rfc3339_format(t, buf, sizeof buf);
-    json_object_object_add(o, k, json_object_new_string(buf));
-}
-
-static void print_json(const struct run *r)
+static void print_json(const struct run *r, int exit_status)
 {
     json_object *root = json_object_new_object(), *arr = json_object_new_array();
     unsigned counts[6] = {0};
@@ -571,20 +574,35 @@ static void print_json(const struct run *r)
         json_object_object_add(o, "name", json_object_new_string(c->name));
         json_object_object_add(o, "status", json_object_new_string(status_names[c->status]));
         if (c->have_settings)
-            json_object_object_add(o, "domains", str_array(c->set.domains, c->set.ndomains));
+            json_object_object_add(o, "domains", ad_json_strs(c->set.domains, c->set.ndomains));
         if (c->why)
             json_object_object_add(o, "reason", json_object_new_string(c->why));
         if (c->status == C_NOT_DUE)
-            add_time(o, "due", c->due_at);
+            ad_json_time(o, "due", c->due_at);
+        if (c->have_settings && c->set.nextra) {
+            json_object_object_add(o, "providers", ad_json_providers(&c->set));
+        } else if (c->have_settings) {
+            ad_json_str(o, "provider", c->set.provider.name);
+        }
         if (c->status == C_RENEWED) {
-            add_time(o, "not_after", c->fresh.not_after);
+            json_object *f = json_object_new_object();
+            static const char *const files[][2] = {{"privkey", "privkey.pem"}, {"cert", "cert.pem"},
+                                                   {"chain", "chain.pem"}, {"fullchain", "fullchain.pem"}};
+            ad_json_str(o, "directory", c->dir);
+            for (size_t k = 0; f && k < 4; k++) {
+                char *path = ad_asprintf("%s/%s", c->dir, files[k][1]);
+                ad_json_str(f, files[k][0], path);
+                free(path);
+            }
+            json_object_object_add(o, "files", f);
+            ad_json_time(o, "not_after", c->fresh.not_after);
             if (c->fresh.serial)
                 json_object_object_add(o, "serial", json_object_new_string(c->fresh.serial));
             json_object_object_add(o, "replaced", json_object_new_boolean(c->job.replaced));
             if (c->hook_status >= 0)
                 json_object_object_add(o, "deploy_hook_exit_status", json_object_new_int(c->hook_status));
         } else if (c->have_cert) {
-            add_time(o, "not_after", c->info.not_after);
+            ad_json_time(o, "not_after", c->info.not_after);
         }
         if (c->status == C_FAILED || c->status == C_SKIPPED)
             json_object_object_add(o, "error", json_object_new_string(c->error ? c->error : ""));
@@ -592,14 +610,15 @@ static void print_json(const struct run *r)
             json_object_object_add(o, "exit_status", json_object_new_int(c->exit_status));
         json_object_array_add(arr, o);
     }
+    ad_json_str(root, "command", "renew");
     json_object_object_add(root, "certificates", arr);
     json_object_object_add(root, "renewed", json_object_new_int((int)counts[C_RENEWED]));
     json_object_object_add(root, "not_due", json_object_new_int((int)counts[C_NOT_DUE]));
     json_object_object_add(root, "failed", json_object_new_int((int)counts[C_FAILED]));
     json_object_object_add(root, "skipped", json_object_new_int((int)counts[C_SKIPPED]));
-    puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-    fflush(stdout);
-    json_object_put(root);
+    json_object_object_add(root, "exit_status", json_object_new_int(exit_status));
+    json_object_object_add(root, "timings_ms", ad_json_timings(&r->tm, &r->http));
+    ad_json_print(root);
 }
 
 static void free_certs(struct run *r)
@@ -614,6 +633,7 @@ static void free_certs(struct run *r)
         ad_cert_info_clear(&c->info);
         ad_cert_info_clear(&c->fresh);
         ad_state_clear(&c->st);
+        free(c->insts);
     }
     free(r->c);
 }
@@ -656,18 +676,20 @@ ad_status ad_renew_run(const struct ad_cli *cli, const char *state_dir, int *exi
     if (rc == AD_OK && ad_is_interrupted())
         rc = AD_ERR_INTERRUPTED;
 out:
-    if (rc == AD_OK || rc == AD_ERR_INTERRUPTED) {
-        if (cli->json)
-            print_json(&r);
-        else
-            print_summary(&r);
-    }
     if (rc == AD_OK) {
         bool failed = r.cleanup_rc != AD_OK;
         for (size_t i = 0; i < r.n; i++)
             failed = failed || r.c[i].status == C_FAILED || r.c[i].hook_status > 0;
         *exit_code = failed ? AD_EXIT_RENEW : 0;
-        if (failed)
+    }
+    if (rc == AD_OK || rc == AD_ERR_INTERRUPTED) {
+        if (cli->json)
+            print_json(&r, rc == AD_OK ? *exit_code : ad_exit_code(rc));
+        else
+            print_summary(&r);
+    }
+    if (rc == AD_OK) {
+        if (*exit_code != 0)
             ad_err("renew: %s (exit status %d)",
                    r.cleanup_rc != AD_OK ? "the provider could not remove every TXT record"
                                          : "not every certificate was renewed; see the summary lines",
@@ -696,7 +718,8 @@ ad_status ad_certificates_run(const struct ad_cli *cli, const char *state_dir)
         rc = AD_ERR_NOMEM;
         goto out;
     }
-    if (!cli->json && r.n)
+    bool quiet = cli->verbosity == 0 && !cli->json; /* -q: nothing but errors */
+    if (!cli->json && r.n && !quiet)
         printf("%-24s %-40s %-20s %5s  %-44s %s\n", "NAME", "DOMAINS", "NOT AFTER", "DAYS", "RENEWAL", "PROVIDER");
     for (size_t i = 0; i < r.n; i++) {
         struct cert *c = &r.c[i];
@@ -723,19 +746,33 @@ ad_status ad_certificates_run(const struct ad_cli *cli, const char *state_dir)
                 ad_rfc3339_format(c->st.next_check, chk, sizeof chk);
         }
         long long days = c->have_cert ? (long long)((c->info.not_after - now) / 86400) : 0;
-        const char *prov = c->have_settings ? c->set.provider.name : "-";
+        char *prov = strdup(c->have_settings ? c->set.provider.name : "-");
+        for (size_t k = 0; c->have_settings && k < c->set.nextra && prov; k++) {
+            char *t = ad_asprintf("%s,%s", prov, c->set.extra[k].name);
+            free(prov);
+            prov = t;
+        }
+        if (!prov) {
+            free(doms);
+            rc = AD_ERR_NOMEM;
+            goto out;
+        }
         if (cli->json) {
             json_object *o = json_object_new_object();
             if (!o) {
                 free(doms);
+                free(prov);
                 rc = AD_ERR_NOMEM;
                 goto out;
             }
             json_object_object_add(o, "name", json_object_new_string(c->name));
             json_object_object_add(o, "managed", json_object_new_boolean(c->have_settings));
             if (c->have_settings) {
-                json_object_object_add(o, "domains", str_array(c->set.domains, c->set.ndomains));
-                json_object_object_add(o, "provider", json_object_new_string(prov));
+                json_object_object_add(o, "domains", ad_json_strs(c->set.domains, c->set.ndomains));
+                json_object_object_add(o, "provider", json_object_new_string(c->set.provider.name));
+                if (c->set.nextra) {
+                    json_object_object_add(o, "providers", ad_json_providers(&c->set));
+                }
                 json_object_object_add(o, "server", json_object_new_string(c->set.server));
             }
             if (c->have_cert) {
@@ -754,7 +791,7 @@ ad_status ad_certificates_run(const struct ad_cli *cli, const char *state_dir)
             if (c->status == C_FAILED || c->status == C_SKIPPED)
                 json_object_object_add(o, "problem", json_object_new_string(c->error ? c->error : ""));
             json_object_array_add(arr, o);
-        } else {
+        } else if (!quiet) {
             char ren[96];
             if (!c->have_cert)
                 snprintf(ren, sizeof ren, "%s", c->have_settings ? "now (no certificate)" : "-");
@@ -768,6 +805,7 @@ ad_status ad_certificates_run(const struct ad_cli *cli, const char *state_dir)
                    days, ren, prov, c->st.failures ? " (last renewal failed)" : "");
         }
         free(doms);
+        free(prov);
     }
     if (cli->json) {
         json_object *root = json_object_new_object();
@@ -779,7 +817,7 @@ ad_status ad_certificates_run(const struct ad_cli *cli, const char *state_dir)
         arr = NULL;
         puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(root);
-    } else if (!r.n) {
+    } else if (!r.n && !quiet) {
         printf("no certificates in %s/certs\n", state_dir);
     }
     fflush(stdout);

@@ -349,7 +349,88 @@ void ad_settings_clear(struct ad_settings *s)
     free(s->eab_kid);
     free(s->eab_key_file);
     free(s->eab_key_env);
+    for (size_t k = 0; k < s->nextra; k++)
+        ad_provider_conf_clear(&s->extra[k]);
+    free(s->extra);
+    free(s->domain_provider);
     memset(s, 0, sizeof *s);
+}
+
+const struct ad_provider_conf *ad_settings_provider_of(const struct ad_settings *s, size_t i)
+{
+    size_t k = s->domain_provider && i < s->ndomains ? s->domain_provider[i] : 0;
+    return k == 0 || k > s->nextra ? &s->provider : &s->extra[k - 1];
+}
+
+/* "providers": each provider and the names it serves (version 2). */
+static ad_status parse_providers(json_object *list, struct ad_settings *s, char *why, size_t size)
+{
+    ad_status rc;
+    if (!json_object_is_type(list, json_type_array))
+        return bad(why, size, "\"providers\" is not a list");
+    size_t n = json_object_array_length(list);
+    if (n == 0 || n > AD_MAX_DOMAINS)
+        return bad(why, size, "\"providers\" has no entry or more than %d", AD_MAX_DOMAINS);
+    if (!(s->domain_provider = calloc(s->ndomains, sizeof *s->domain_provider)) ||
+        !(s->extra = calloc(n, sizeof *s->extra)))
+        return AD_ERR_NOMEM;
+    bool *seen = calloc(s->ndomains, sizeof *seen);
+    if (!seen)
+        return AD_ERR_NOMEM;
+    for (size_t k = 0; k < n; k++) {
+        json_object *e = json_object_array_get_idx(list, k), *prov;
+        char **doms = NULL;
+        size_t nd = 0;
+        if (!json_object_is_type(e, json_type_object)) {
+            rc = bad(why, size, "\"providers\" entry %zu is not an object", k + 1);
+            goto out;
+        }
+        if ((rc = get_obj(e, "provider", true, &prov, why, size)) != AD_OK)
+            goto out;
+        struct ad_provider_conf c;
+        rc = ad_provider_conf_from_json(prov, &c, why, size);
+        if (rc == AD_OK && k == 0) {
+            ad_provider_conf_clear(&s->provider);
+            s->provider = c;
+        } else if (rc == AD_OK) {
+            s->extra[s->nextra++] = c;
+        } else {
+            ad_provider_conf_clear(&c);
+            goto out;
+        }
+        if ((rc = get_strs(e, "domains", AD_MAX_DOMAINS, &doms, &nd, why, size)) == AD_OK && nd == 0)
+            rc = bad(why, size, "\"providers\" entry %zu serves no domain", k + 1);
+        for (size_t j = 0; j < nd && rc == AD_OK; j++) {
+            size_t i = 0;
+            char *d = NULL;
+            const char *reason;
+            if ((rc = ad_domain_check(doms[j], &d, &reason)) != AD_OK) {
+                rc = rc == AD_ERR_USAGE ? bad(why, size, "domain \"%s\" is not valid: %s", doms[j], reason) : rc;
+                break;
+            }
+            while (i < s->ndomains && strcmp(s->domains[i], d) != 0)
+                i++;
+            free(d);
+            if (i == s->ndomains)
+                rc = bad(why, size, "\"providers\" names %s, which is not in \"domains\"", doms[j]);
+            else if (seen[i])
+                rc = bad(why, size, "\"providers\" names %s twice", doms[j]);
+            else {
+                seen[i] = true;
+                s->domain_provider[i] = k;
+            }
+        }
+        ad_strv_free(doms, nd);
+        if (rc != AD_OK)
+            goto out;
+    }
+    rc = AD_OK;
+    for (size_t i = 0; i < s->ndomains && rc == AD_OK; i++)
+        if (!seen[i])
+            rc = bad(why, size, "\"providers\" does not say which provider serves %s", s->domains[i]);
+out:
+    free(seen);
+    return rc;
 }
 
 /* Profile, preferred chain, key reuse and the external account binding. */
@@ -411,9 +492,14 @@ static ad_status parse_obj(json_object *root, struct ad_settings *s, char *why, 
                  (rc = get_bool(acct, "agree_tos", &s->agree_tos, why, size)) != AD_OK ||
                  (rc = get_key_type(acct, "key_type", &s->account_key_type, why, size)) != AD_OK))
         return rc;
-    if ((rc = get_obj(root, "provider", true, &prov, why, size)) != AD_OK ||
-        (rc = ad_provider_conf_from_json(prov, &s->provider, why, size)) != AD_OK)
+    json_object *provs = NULL;
+    if (json_object_object_get_ex(root, "providers", &provs) && !json_object_is_type(provs, json_type_null)) {
+        if ((rc = parse_providers(provs, s, why, size)) != AD_OK)
+            return rc;
+    } else if ((rc = get_obj(root, "provider", true, &prov, why, size)) != AD_OK ||
+               (rc = ad_provider_conf_from_json(prov, &s->provider, why, size)) != AD_OK) {
         return rc;
+    }
     if ((rc = get_obj(root, "dns", false, &dns, why, size)) != AD_OK)
         return rc;
     if (dns && ((rc = get_strs(dns, "resolvers", LIST_MAX, &s->resolvers, &s->nresolvers, why, size)) != AD_OK ||
@@ -468,7 +554,9 @@ ad_status ad_settings_format(const struct ad_settings *s, char **json)
         json_object_put(dns);
         goto out;
     }
-    json_object_object_add(root, "version", json_object_new_int(AD_SETTINGS_VERSION));
+    /* Version 1 unless names are at several providers: an older acme-dns
+     * would present every name through the first one. */
+    json_object_object_add(root, "version", json_object_new_int(s->nextra ? 2 : 1));
     json_object_object_add(root, "domains", strs_json(s->domains, s->ndomains));
     json_object_object_add(root, "server", json_object_new_string(s->server));
     if (s->ca_bundle)
@@ -496,6 +584,27 @@ ad_status ad_settings_format(const struct ad_settings *s, char **json)
     if (s->preferred_chain)
         json_object_object_add(root, "preferred_chain", json_object_new_string(s->preferred_chain));
     json_object_object_add(root, "reuse_key", json_object_new_boolean(s->reuse_key));
+    if (s->nextra) {
+        json_object *list = json_object_new_array();
+        for (size_t k = 0; list && k <= s->nextra; k++) {
+            json_object *e = json_object_new_object(), *doms = json_object_new_array();
+            if (!e || !doms) {
+                json_object_put(e);
+                json_object_put(doms);
+                json_object_put(list);
+                goto out;
+            }
+            for (size_t i = 0; i < s->ndomains; i++)
+                if ((s->domain_provider ? s->domain_provider[i] : 0) == k)
+                    json_object_array_add(doms, json_object_new_string(s->domains[i]));
+            json_object_object_add(e, "provider", ad_provider_conf_json(k ? &s->extra[k - 1] : &s->provider));
+            json_object_object_add(e, "domains", doms);
+            json_object_array_add(list, e);
+        }
+        if (!list)
+            goto out;
+        json_object_object_add(root, "providers", list);
+    }
     const char *txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
     if (txt && (*json = ad_asprintf("%s\n", txt)))
         rc = AD_OK;

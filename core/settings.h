@@ -3,9 +3,11 @@
  * also carry so that a later run can remove records a killed run left.
  *
  * settings.json (JSON object, written by `issue`):
- *   "version": 1                     required; a file with a larger version
- *                                    was written by a newer acme-dns and is
- *                                    refused with that advice
+ *   "version": 1                     required (2 when "providers" is there);
+ *                                    a file with a larger version than
+ *                                    AD_SETTINGS_VERSION was written by a
+ *                                    newer acme-dns and is refused with that
+ *                                    advice
  *   "domains": ["a.example", ...]    required, 1..100 names
  *   "server": "https://..."          required, the ACME directory
  *   "ca_bundle": "/path"             optional
@@ -31,6 +33,13 @@
  *   "account" also holds, for a new account at a CA that wants an external
  *   account binding: "eab_kid": "KID" and where the HMAC key is, never the
  *   key: "eab_hmac_key_file": "/path" or "eab_hmac_key_env": "ACME_DNS_EAB_HMAC_KEY"
+ *   "providers": [{"provider": {...}, "domains": ["a.example", ...]}, ...]
+ *                                    names at several providers (written with
+ *                                    "version": 2, and only then): each
+ *                                    provider as above with the names it
+ *                                    serves, every domain in exactly one;
+ *                                    the first is "provider" again, for
+ *                                    readers.  When present it is what counts.
  * Keys this version does not know are ignored, so that later versions can
  * add settings (with defaults meaning what this version does) without a
  * version bump; a change that an older acme-dns must not ignore bumps
@@ -44,7 +53,7 @@
 
 #include "acme-dns/plugin.h"
 
-#define AD_SETTINGS_VERSION 1
+#define AD_SETTINGS_VERSION 2  /* the largest read; 1 is written unless names are at several providers */
 #define AD_SETTINGS_FILE "settings.json"
 #define AD_SETTINGS_MAX (1u << 20)
 
@@ -87,7 +96,16 @@ struct ad_settings {
     char *eab_kid;                 /* or NULL */
     char *eab_key_file;            /* or NULL: the HMAC key is in eab_key_env */
     char *eab_key_env;             /* the variable's name, or NULL */
+    /* Names at several providers: extra[k - 1] serves the domains whose
+     * domain_provider is k, provider those with 0.  nextra 0 and
+     * domain_provider NULL: provider serves every name. */
+    struct ad_provider_conf *extra;
+    size_t nextra;
+    size_t *domain_provider;
 };
+
+/* The provider that serves S's domain I. */
+const struct ad_provider_conf *ad_settings_provider_of(const struct ad_settings *s, size_t i);
 
 /* Parse settings.json from BUF (LEN bytes, need not be NUL-terminated).
  * AD_ERR_CONFIG when it is not valid: WHY (WHYSIZE bytes) then says what

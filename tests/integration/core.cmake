@@ -8,3 +8,5 @@ ad_integration_test(integration_core_hostile_dns test_core_hostile_dns.sh 140)
 ad_integration_test(integration_core_input_checks test_core_input_checks.sh 141)
 ad_integration_test(integration_core_hostile_http test_core_hostile_http.sh 144)
 ad_integration_test(integration_core_install test_core_install.sh 93)
+# Issue 18, the core half (bed block 210-229): check, names at several providers, plugins, --json, -q.
+ad_integration_test(integration_core_eco test_core_eco.sh 210)

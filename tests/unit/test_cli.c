@@ -45,6 +45,71 @@ static void test_basic(void **st)
     ad_cli_clear(&c);
 }
 
+static void usage_error(char **argv)
+{
+    struct ad_cli c;
+    assert_int_equal(parse(-1, argv, &c), AD_ERR_USAGE);
+    ad_cli_clear(&c);
+}
+
+/* Each --provider serves the -d names after it (names before the first go
+ * to the first); each --provider-opt goes to the --provider before it. */
+static void test_provider_groups(void **st)
+{
+    (void)st;
+    struct ad_cli c;
+    char **a = ARGS("-d", "a.example", "--provider-opt", "zone-id=1", "--provider", "cloudflare", "-d",
+                    "*.a.example", "--provider", "rfc2136", "--provider-opt", "server=192.0.2.1", "-d", "b.example",
+                    "--provider-opt", "tsig-keyfile=/k", "-d", "b.example");
+    assert_int_equal(parse(-1, a, &c), AD_OK);
+    assert_int_equal(c.nproviders, 2);
+    assert_string_equal(c.provider, "cloudflare");
+    assert_int_equal(c.npopts, 1);
+    assert_string_equal(c.popts[0].name, "zone-id");
+    assert_string_equal(c.providers[0].name, "cloudflare");
+    assert_string_equal(c.providers[1].name, "rfc2136");
+    assert_int_equal(c.providers[1].npopts, 2);
+    assert_string_equal(c.providers[1].popts[1].value, "/k");
+    assert_int_equal(c.ndomains, 3); /* b.example once: twice at the same provider */
+    assert_int_equal(c.domain_provider[0], 0);
+    assert_int_equal(c.domain_provider[1], 0);
+    assert_int_equal(c.domain_provider[2], 1);
+    ad_cli_clear(&c);
+
+    /* One provider: every option and name is its own, wherever given. */
+    char **b = ARGS("-d", "a.example", "--provider-opt", "x=1", "-p", "hook", "--provider-opt", "y=2", "-d", "b.example");
+    assert_int_equal(parse(-1, b, &c), AD_OK);
+    assert_int_equal(c.nproviders, 1);
+    assert_int_equal(c.npopts, 2);
+    assert_int_equal(c.domain_provider[1], 0);
+    ad_cli_clear(&c);
+
+    /* check takes groups too, and no CA. */
+    char **k = ARGS("check", "-p", "hook", "-d", "a.example", "-p", "rfc2136", "-d", "b.example", "--json");
+    assert_int_equal(parse(-1, k, &c), AD_OK);
+    assert_string_equal(c.command, "check");
+    assert_true(c.json);
+    assert_null(c.cert_name);
+    ad_cli_clear(&c);
+
+    usage_error(ARGS("-p", "hook", "-d", "a.example", "-p", "rfc2136"));                   /* serves nothing */
+    usage_error(ARGS("-p", "hook", "-d", "a.example", "-p", "rfc2136", "-d", "A.example.")); /* two providers */
+    usage_error(ARGS("plugins", "-d", "a.example"));
+    usage_error(ARGS("plugins", "--json"));
+    char **ok1 = ARGS("plugins", "--plugin-dir", "/x", "-q");
+    assert_int_equal(parse(-1, ok1, &c), AD_OK);
+    assert_int_equal(c.verbosity, 0);
+    ad_cli_clear(&c);
+    /* --json goes with directory and issue now. */
+    char **ok2 = ARGS("directory", "--json"), **ok3 = ARGS("-p", "hook", "-d", "a.example", "--json");
+    char **oks[] = {ok2, ok3};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(parse(-1, oks[i], &c), AD_OK);
+        assert_true(c.json);
+        ad_cli_clear(&c);
+    }
+}
+
 static void test_command_word_anywhere(void **st)
 {
     (void)st;
@@ -228,7 +293,7 @@ static void test_renew_and_certificates(void **st)
     char **e3 = ARGS("certificates", "--force");
     assert_int_equal(parse(-1, e3, &c), AD_ERR_USAGE);
     ad_cli_clear(&c);
-    /* --force and --json do not go with issue; issue takes one --cert-name. */
+    /* --force does not go with issue; issue takes one --cert-name. */
     char **e4 = ARGS("-p", "hook", "-d", "a.example", "--force");
     assert_int_equal(parse(-1, e4, &c), AD_ERR_USAGE);
     ad_cli_clear(&c);
@@ -252,6 +317,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_provider_groups),
         cmocka_unit_test(test_renew_and_certificates),
         cmocka_unit_test(test_command_word_anywhere),
         cmocka_unit_test(test_usage_errors),

@@ -27,6 +27,19 @@ static ad_status parse(const char *s, struct ad_settings *st, char *why)
     return ad_settings_parse(s, strlen(s), st, why, 200);
 }
 
+/* S written, and read back into *T (clear it): written again, the same text.
+ * Returns the text (caller frees). */
+static char *round_trip(const struct ad_settings *s, struct ad_settings *t)
+{
+    char why[200], *json = NULL, *again = NULL;
+    assert_int_equal(ad_settings_format(s, &json), AD_OK);
+    assert_int_equal(parse(json, t, why), AD_OK);
+    assert_int_equal(ad_settings_format(t, &again), AD_OK);
+    assert_string_equal(json, again);
+    free(again);
+    return json;
+}
+
 static void test_parse_good(void **state)
 {
     (void)state;
@@ -58,21 +71,14 @@ static void test_parse_good(void **state)
     assert_string_equal(s.deploy_hook[2], "nginx");
 
     /* What is written reads back the same. */
-    char *json = NULL;
     struct ad_settings t;
-    assert_int_equal(ad_settings_format(&s, &json), AD_OK);
-    assert_int_equal(parse(json, &t, why), AD_OK);
+    free(round_trip(&s, &t));
     assert_string_equal(t.domains[1], s.domains[1]);
     assert_string_equal(t.provider.env[0].variable, s.provider.env[0].variable);
     assert_string_equal(t.provider.plugin_dirs[0], "/opt/p");
     assert_string_equal(t.provider.ca_bundle, "/etc/api-ca.pem");
     assert_int_equal(t.key_type, s.key_type);
     assert_string_equal(t.deploy_hook[1], "reload");
-    char *again = NULL;
-    assert_int_equal(ad_settings_format(&t, &again), AD_OK);
-    assert_string_equal(json, again);
-    free(json);
-    free(again);
     ad_settings_clear(&t);
     ad_settings_clear(&s);
 }
@@ -95,6 +101,47 @@ static void test_defaults_and_unknown_keys(void **state)
     ad_settings_clear(&s);
 }
 
+/* Names at several providers: version 2 with "providers", read back the
+ * same; a single provider stays version 1 without "providers". */
+static void test_providers(void **state)
+{
+    (void)state;
+    struct ad_settings s, t;
+    char why[200], *json = NULL;
+    const char *doc =
+        "{\"version\": 2, \"domains\": [\"a.test\", \"*.a.test\", \"b.test\"], \"server\": \"https://ca.test/d\","
+        " \"provider\": {\"name\": \"cloudflare\"},"
+        " \"providers\": [{\"provider\": {\"name\": \"cloudflare\", \"options\": {\"zone-id\": \"z1\"}},"
+        "                  \"domains\": [\"*.a.test\", \"A.test\"]},"
+        "                 {\"provider\": {\"name\": \"rfc2136\", \"options\": {\"server\": \"192.0.2.1\"}},"
+        "                  \"domains\": [\"b.test\"]}]}";
+    assert_int_equal(parse(doc, &s, why), AD_OK);
+    assert_int_equal(s.nextra, 1);
+    assert_string_equal(s.provider.name, "cloudflare");
+    assert_string_equal(s.provider.opts[0].value, "z1"); /* "providers" counts */
+    assert_string_equal(s.extra[0].name, "rfc2136");
+    assert_ptr_equal(ad_settings_provider_of(&s, 0), &s.provider);
+    assert_ptr_equal(ad_settings_provider_of(&s, 1), &s.provider);
+    assert_ptr_equal(ad_settings_provider_of(&s, 2), &s.extra[0]);
+    json = round_trip(&s, &t);
+    assert_non_null(strstr(json, "\"version\":2"));
+    assert_non_null(strstr(json, "\"providers\""));
+    assert_int_equal(t.nextra, 1);
+    assert_ptr_equal(ad_settings_provider_of(&t, 2), &t.extra[0]);
+    assert_string_equal(t.extra[0].opts[0].value, "192.0.2.1");
+    free(json);
+    ad_settings_clear(&t);
+    ad_settings_clear(&s);
+
+    /* One provider: written as before, version 1. */
+    assert_int_equal(parse(good, &s, why), AD_OK);
+    assert_int_equal(ad_settings_format(&s, &json), AD_OK);
+    assert_non_null(strstr(json, "\"version\":1"));
+    assert_null(strstr(json, "\"providers\""));
+    free(json);
+    ad_settings_clear(&s);
+}
+
 static void expect_bad(const char *doc, const char *reason)
 {
     struct ad_settings s;
@@ -111,9 +158,21 @@ static void test_bad(void **state)
     expect_bad("", "not JSON");
     expect_bad("[1]", "not a JSON object");
     expect_bad("{\"version\": 1", "not JSON");
+#define TWO "{\"version\": 2, \"domains\": [\"a.test\", \"b.test\"], \"server\": \"https://x\", \"providers\": "
+    expect_bad(TWO "{}}", "\"providers\" is not a list");
+    expect_bad(TWO "[]}", "no entry");
+    expect_bad(TWO "[7]}", "entry 1 is not an object");
+    expect_bad(TWO "[{\"domains\": [\"a.test\"]}]}", "\"provider\" is missing");
+    expect_bad(TWO "[{\"provider\": {\"name\": \"h\"}, \"domains\": []}]}", "serves no domain");
+    expect_bad(TWO "[{\"provider\": {\"name\": \"h\"}, \"domains\": [\"a.test\", \"c.test\"]}]}", "not in \"domains\"");
+    expect_bad(TWO "[{\"provider\": {\"name\": \"h\"}, \"domains\": [\"a.test\"]}]}", "which provider serves b.test");
+    expect_bad(TWO "[{\"provider\": {\"name\": \"h\"}, \"domains\": [\"a.test\", \"b.test\"]},"
+                   " {\"provider\": {\"name\": \"g\"}, \"domains\": [\"b.test\"]}]}", "names b.test twice");
+    expect_bad(TWO "[{\"provider\": {\"name\": \"h\"}, \"domains\": [\"a..test\"]}]}", "not valid");
+#undef TWO
     expect_bad("{\"version\": 1} x", "more after");
     expect_bad("{\"domains\": [\"a.test\"]}", "\"version\"");
-    expect_bad("{\"version\": 2, \"domains\": [\"a.test\"]}", "newer acme-dns");
+    expect_bad("{\"version\": 3, \"domains\": [\"a.test\"]}", "newer acme-dns");
     expect_bad("{\"version\": \"1\"}", "\"version\"");
     expect_bad("{\"version\": 1, \"server\": \"https://x\", \"provider\": {\"name\": \"h\"}}", "\"domains\"");
     expect_bad("{\"version\": 1, \"domains\": \"a.test\"}", "not a list");
@@ -201,6 +260,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_good),
         cmocka_unit_test(test_defaults_and_unknown_keys),
+        cmocka_unit_test(test_providers),
         cmocka_unit_test(test_bad),
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_conf_key),
