@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds acme-dns twice (plain with -Werror,
 # and with -fsanitize=address,undefined), runs every test on both builds: unit tests and
-# integration tests against Pebble, BIND 9 and Knot on loopback; then builds the libFuzzer
-# targets with clang and runs each 15 s (tests/fuzz/run.sh), ending with their summary line.
+# integration tests against Pebble, BIND 9, Knot and PowerDNS on loopback. First it builds the
+# libFuzzer targets with clang and runs each 15 s (tests/fuzz/run.sh), so that the run ends with
+# ctest's summary line of the sanitizer build.
 # Run from the checkout's root, as root.
 # BED_NET=N puts the test beds on 127.N.x.y (default 0), for a second tree running at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/deps.sh
 jobs=$(nproc)
+bash tests/fuzz/run.sh 15
 cmake -S . -B build -DAD_WERROR=ON -DAD_BED_NET="${BED_NET:-0}" >/dev/null
 cmake --build build -j"$jobs" >/dev/null
 ctest --test-dir build -j"$jobs" --output-on-failure
@@ -16,4 +18,3 @@ cmake -S . -B build-asan -DAD_WERROR=ON -DAD_SANITIZE=ON -DAD_BED_NET="${BED_NET
 cmake --build build-asan -j"$jobs" >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan -j"$jobs" --output-on-failure
-bash tests/fuzz/run.sh 15
