@@ -19,6 +19,8 @@ SRC=${ACME_DNS_SRC:?set ACME_DNS_SRC to the source directory}
 . "$SRC/tests/fakes/ari_front.sh"
 export BED_ID=${BED_ID:-170}
 export PEBBLE_ALTERNATE_ROOTS=1
+# Every order counted below is sent once: no badNonce refusals (a refused newOrder is sent again).
+export PEBBLE_WFE_NONCEREJECT=0
 unset ACME_DNS_RFC2136_TSIG_KEYFILE ACME_DNS_RFC2136_TSIG_SECRET ACME_DNS_RFC2136_TSIG_NAME ACME_DNS_EAB_HMAC_KEY
 
 D=$(bed_tmpdir)

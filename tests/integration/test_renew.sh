@@ -14,6 +14,8 @@ SRC=${ACME_DNS_SRC:?set ACME_DNS_SRC to the source directory}
 # shellcheck source=../fakes/ari_front.sh
 . "$SRC/tests/fakes/ari_front.sh"
 export BED_ID=${BED_ID:-120}
+# Every order counted below is sent once: no badNonce refusals (a refused newOrder is sent again).
+export PEBBLE_WFE_NONCEREJECT=0
 unset ACME_DNS_RFC2136_TSIG_KEYFILE ACME_DNS_RFC2136_TSIG_SECRET ACME_DNS_RFC2136_TSIG_NAME \
     CLOUDFLARE_DNS_API_TOKEN CF_DNS_API_TOKEN
 
