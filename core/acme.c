@@ -4,59 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acme_parse.h"
 #include "jws.h"
 #include "log.h"
 #include "util.h"
 
 #define AD_BADNONCE_RETRIES 8
-#define AD_MAX_AUTHZ 1000
 #define AD_NONCE_POOL 16
 
 struct ad_acme {
     struct ad_http *http;
     EVP_PKEY *key;
     char *dir_url;
-    char *new_nonce, *new_account, *new_order, *tos;
-    char *website, *caa;         /* directory meta: website, caaIdentities (comma-separated) */
-    bool eab_required;           /* meta.externalAccountRequired */
-    char *renewal_info;          /* renewalInfo (RFC 9773), or NULL */
+    struct ad_acme_dir dir;      /* what its directory offers */
     char *nonces[AD_NONCE_POOL];
     size_t nnonces;
     char *kid;
 };
-
-static const char *jstr(json_object *o, const char *k)
-{
-    json_object *v;
-    if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-static ad_status dupstr(char **dst, const char *s)
-{
-    free(*dst);
-    *dst = NULL;
-    if (!s)
-        return AD_OK;
-    return (*dst = strdup(s)) ? AD_OK : AD_ERR_NOMEM;
-}
-
-static json_object *parse_json(const char *body, size_t len)
-{
-    if (!body || len == 0 || len > AD_HTTP_BODY_MAX)
-        return NULL;
-    json_tokener *t = json_tokener_new();
-    if (!t)
-        return NULL;
-    json_object *o = json_tokener_parse_ex(t, body, (int)len);
-    if (json_tokener_get_error(t) != json_tokener_success) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(t);
-    return o;
-}
 
 ad_status ad_acme_new(struct ad_http *http, const char *directory_url, EVP_PKEY *key, struct ad_acme **out)
 {
@@ -76,13 +40,7 @@ void ad_acme_free(struct ad_acme *a)
     if (!a)
         return;
     free(a->dir_url);
-    free(a->new_nonce);
-    free(a->new_account);
-    free(a->new_order);
-    free(a->tos);
-    free(a->website);
-    free(a->caa);
-    free(a->renewal_info);
+    ad_acme_dir_clear(&a->dir);
     for (size_t i = 0; i < a->nnonces; i++)
         free(a->nonces[i]);
     free(a->kid);
@@ -98,19 +56,20 @@ void ad_acme_describe(const struct ad_acme *a, FILE *f)
 {
     fprintf(f, "ACME directory %s\n", a->dir_url);
     fprintf(f, "  newNonce:                %s\n  newAccount:              %s\n  newOrder:                %s\n",
-            a->new_nonce, a->new_account, a->new_order);
-    fprintf(f, "  terms of service:        %s\n", a->tos ? a->tos : "(none given)");
-    if (a->website)
-        fprintf(f, "  website:                 %s\n", a->website);
-    if (a->caa && *a->caa)
-        fprintf(f, "  CAA identities:          %s\n", a->caa);
-    fprintf(f, "  external account needed: %s\n", a->eab_required ? "yes" : "no");
-    fprintf(f, "  renewal information:     %s\n", a->renewal_info ? a->renewal_info : "(none: no ARI, RFC 9773)");
+            a->dir.new_nonce, a->dir.new_account, a->dir.new_order);
+    fprintf(f, "  terms of service:        %s\n", a->dir.tos ? a->dir.tos : "(none given)");
+    if (a->dir.website)
+        fprintf(f, "  website:                 %s\n", a->dir.website);
+    if (a->dir.caa && *a->dir.caa)
+        fprintf(f, "  CAA identities:          %s\n", a->dir.caa);
+    fprintf(f, "  external account needed: %s\n", a->dir.eab_required ? "yes" : "no");
+    fprintf(f, "  renewal information:     %s\n",
+            a->dir.renewal_info ? a->dir.renewal_info : "(none: no ARI, RFC 9773)");
 }
 
 const char *ad_acme_tos(const struct ad_acme *a)
 {
-    return a->tos;
+    return a->dir.tos;
 }
 
 void ad_acme_set_key(struct ad_acme *a, EVP_PKEY *key)
@@ -120,57 +79,9 @@ void ad_acme_set_key(struct ad_acme *a, EVP_PKEY *key)
 
 ad_status ad_acme_set_kid(struct ad_acme *a, const char *kid)
 {
-    return dupstr(&a->kid, kid);
-}
-
-ad_status ad_problem_format(const char *body, size_t len, char **out)
-{
-    ad_status rc = AD_ERR_PROTOCOL;
-    json_object *o = parse_json(body, len), *subs;
-    char *s = NULL;
-    const char *type = jstr(o, "type"), *detail = jstr(o, "detail");
-    if (!o || (!type && !detail))
-        goto out;
-    rc = AD_ERR_NOMEM;
-    if (!(s = ad_asprintf("%s%s%s", detail ? detail : "(no detail)", type ? " [" : "", type ? type : "")))
-        goto out;
-    if (type) {
-        char *t = ad_asprintf("%s]", s);
-        free(s);
-        if (!(s = t))
-            goto out;
-    }
-    if (json_object_object_get_ex(o, "subproblems", &subs) && json_object_is_type(subs, json_type_array)) {
-        size_t n = json_object_array_length(subs);
-        for (size_t i = 0; i < n && i < 100; i++) {
-            json_object *sp = json_object_array_get_idx(subs, i), *id;
-            const char *idv = NULL;
-            if (json_object_object_get_ex(sp, "identifier", &id))
-                idv = jstr(id, "value");
-            const char *st = jstr(sp, "type"), *sd = jstr(sp, "detail");
-            char *t = ad_asprintf("%s\n  %s: %s [%s]", s, idv ? idv : "(no identifier)", sd ? sd : "(no detail)",
-                                  st ? st : "no type");
-            free(s);
-            if (!(s = t))
-                goto out;
-        }
-    }
-    *out = s;
-    s = NULL;
-    rc = AD_OK;
-out:
-    free(s);
-    json_object_put(o);
-    return rc;
-}
-
-static bool is_bad_nonce(const char *body, size_t len)
-{
-    json_object *o = parse_json(body, len);
-    const char *t = jstr(o, "type");
-    bool r = t && strcmp(t, "urn:ietf:params:acme:error:badNonce") == 0;
-    json_object_put(o);
-    return r;
+    free(a->kid);
+    a->kid = NULL;
+    return !kid || (a->kid = strdup(kid)) ? AD_OK : AD_ERR_NOMEM;
 }
 
 static void show_problem(const char *what, const struct ad_http_response *r)
@@ -187,7 +98,6 @@ ad_status ad_acme_directory(struct ad_acme *a)
 {
     struct ad_http_response r;
     ad_status rc = ad_http_request(a->http, "GET", a->dir_url, NULL, NULL, NULL, &r);
-    json_object *o = NULL, *meta;
     if (rc != AD_OK)
         return rc;
     rc = AD_ERR_PROTOCOL;
@@ -195,46 +105,8 @@ ad_status ad_acme_directory(struct ad_acme *a)
         ad_err("the ACME directory %s answered HTTP %ld: check --server", a->dir_url, r.status);
         goto out;
     }
-    o = parse_json(r.body, r.len);
-    const char *nn = jstr(o, "newNonce"), *na = jstr(o, "newAccount"), *no = jstr(o, "newOrder");
-    if (!nn || !na || !no) {
-        ad_err("%s is not an ACME directory (no newNonce/newAccount/newOrder): check --server", a->dir_url);
-        goto out;
-    }
-    rc = AD_ERR_NOMEM;
-    if (dupstr(&a->new_nonce, nn) || dupstr(&a->new_account, na) || dupstr(&a->new_order, no))
-        goto out;
-    const char *ri = jstr(o, "renewalInfo");
-    if (dupstr(&a->renewal_info, ri && strncmp(ri, "https://", 8) == 0 ? ri : NULL))
-        goto out;
-    if (json_object_object_get_ex(o, "meta", &meta)) {
-        json_object *caa, *eab;
-        if (dupstr(&a->tos, jstr(meta, "termsOfService")) || dupstr(&a->website, jstr(meta, "website")))
-            goto out;
-        if (json_object_object_get_ex(meta, "caaIdentities", &caa) && json_object_is_type(caa, json_type_array)) {
-            size_t n = json_object_array_length(caa), used = 0;
-            free(a->caa);
-            if (!(a->caa = calloc(1, 1)))
-                goto out;
-            for (size_t i = 0; i < n && i < 64; i++) {
-                json_object *e = json_object_array_get_idx(caa, i);
-                if (!json_object_is_type(e, json_type_string))
-                    continue;
-                const char *v = json_object_get_string(e);
-                size_t l = strlen(v);
-                char *c = realloc(a->caa, used + l + 3);
-                if (!c)
-                    goto out;
-                a->caa = c;
-                used += (size_t)sprintf(a->caa + used, "%s%s", used ? ", " : "", v);
-            }
-        }
-        a->eab_required = json_object_object_get_ex(meta, "externalAccountRequired", &eab) &&
-                          json_object_is_type(eab, json_type_boolean) && json_object_get_boolean(eab);
-    }
-    rc = AD_OK;
+    rc = ad_acme_dir_parse(r.body, r.len, a->dir_url, &a->dir);
 out:
-    json_object_put(o);
     ad_http_response_clear(&r);
     return rc;
 }
@@ -266,7 +138,7 @@ static ad_status nonce_fill(struct ad_acme *a, size_t want)
     memset(q, 0, sizeof q);
     for (size_t i = 0; i < n; i++) {
         q[i].method = "HEAD";
-        q[i].url = a->new_nonce;
+        q[i].url = a->dir.new_nonce;
     }
     ad_status rc = ad_http_batch(a->http, q, n);
     for (size_t i = 0; i < n; i++) {
@@ -276,7 +148,7 @@ static ad_status nonce_fill(struct ad_acme *a, size_t want)
         } else if (rc == AD_OK) {
             rc = q[i].rc != AD_OK ? q[i].rc : AD_ERR_PROTOCOL;
             if (q[i].rc == AD_OK)
-                ad_err("the CA's newNonce (%s) gave no Replay-Nonce (HTTP %ld)", a->new_nonce, q[i].resp.status);
+                ad_err("the CA's newNonce (%s) gave no Replay-Nonce (HTTP %ld)", a->dir.new_nonce, q[i].resp.status);
         }
         ad_http_response_clear(&q[i].resp);
     }
@@ -354,7 +226,7 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                     r->nonce = NULL;
                 }
                 const char *w = pp->what ? pp->what : what;
-                if (r->status >= 400 && is_bad_nonce(r->body, r->len) && attempts[k] < AD_BADNONCE_RETRIES) {
+                if (r->status >= 400 && ad_acme_is_bad_nonce(r->body, r->len) && attempts[k] < AD_BADNONCE_RETRIES) {
                     ad_debug("%s: the CA rejected our nonce (badNonce): retrying with a fresh one", w);
                     ad_http_response_clear(r);
                     idx[again] = idx[k];
@@ -367,7 +239,7 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                 if (pp->resp.status >= 400) {
                     show_problem(w, &pp->resp);
                     pp->rc = AD_ERR_ACME;
-                } else if (want_json && !(pp->json = parse_json(pp->resp.body, pp->resp.len))) {
+                } else if (want_json && !(pp->json = ad_acme_json(pp->resp.body, pp->resp.len))) {
                     ad_err("%s: the CA's answer is not JSON (HTTP %ld)", w, pp->resp.status);
                     pp->rc = AD_ERR_PROTOCOL;
                 } else {
@@ -421,7 +293,7 @@ ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, 
         goto out;
     if (find_first) {
         json_object_object_add(req, "onlyReturnExisting", json_object_new_boolean(1));
-        rc = post(a, "looking up the account", a->new_account, json_object_to_json_string(req), true, NULL, &r,
+        rc = post(a, "looking up the account", a->dir.new_account, json_object_to_json_string(req), true, NULL, &r,
                   NULL);
         if (rc == AD_OK && r.location && (r.status == 200 || r.status == 201)) {
             *url_out = r.location;
@@ -436,7 +308,7 @@ ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, 
     }
     if (!agree_tos) {
         ad_err("a new account needs agreement to the CA's terms of service%s%s: read them and add --agree-tos",
-               a->tos ? " at " : "", a->tos ? a->tos : "");
+               a->dir.tos ? " at " : "", a->dir.tos ? a->dir.tos : "");
         rc = AD_ERR_USAGE;
         goto out;
     }
@@ -454,7 +326,7 @@ ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, 
         free(mailto);
         json_object_object_add(req, "contact", arr);
     }
-    rc = post(a, "creating the account", a->new_account, json_object_to_json_string(req), true, NULL, &r, &resp);
+    rc = post(a, "creating the account", a->dir.new_account, json_object_to_json_string(req), true, NULL, &r, &resp);
     if (rc != AD_OK)
         goto out;
     if (!r.location) {
@@ -483,43 +355,6 @@ void ad_order_clear(struct ad_order *o)
         free(o->authz[i]);
     free(o->authz);
     memset(o, 0, sizeof *o);
-}
-
-/* Update O from an order object. */
-static ad_status order_from_json(struct ad_order *o, json_object *j)
-{
-    json_object *arr;
-    const char *st = jstr(j, "status"), *fin = jstr(j, "finalize");
-    if (!st || !fin) {
-        ad_err("the CA's order has no status or finalize URL");
-        return AD_ERR_PROTOCOL;
-    }
-    if (dupstr(&o->status, st) || dupstr(&o->finalize, fin) || dupstr(&o->certificate, jstr(j, "certificate")))
-        return AD_ERR_NOMEM;
-    if (json_object_object_get_ex(j, "authorizations", &arr) && json_object_is_type(arr, json_type_array)) {
-        size_t n = json_object_array_length(arr);
-        if (n > AD_MAX_AUTHZ) {
-            ad_err("the CA's order has %zu authorizations: too many", n);
-            return AD_ERR_PROTOCOL;
-        }
-        for (size_t i = 0; i < o->nauthz; i++)
-            free(o->authz[i]);
-        free(o->authz);
-        o->nauthz = 0;
-        if (!(o->authz = calloc(n ? n : 1, sizeof *o->authz)))
-            return AD_ERR_NOMEM;
-        for (size_t i = 0; i < n; i++) {
-            json_object *u = json_object_array_get_idx(arr, i);
-            if (!json_object_is_type(u, json_type_string)) {
-                ad_err("the CA's order lists an authorization that is not a URL");
-                return AD_ERR_PROTOCOL;
-            }
-            if (!(o->authz[i] = strdup(json_object_get_string(u))))
-                return AD_ERR_NOMEM;
-            o->nauthz++;
-        }
-    }
-    return AD_OK;
 }
 
 /* The newOrder payload: identifiers, and replaces (RFC 9773 5) when given. */
@@ -562,7 +397,7 @@ static ad_status post_orders(struct ad_acme *a, struct ad_order_req *q, const si
         if (!(payloads[k] = order_payload(r)) ||
             !(whats[k] = ad_asprintf("creating the order for %s%s", r->names[0], r->n > 1 ? " and others" : "")))
             goto out;
-        p[k].url = a->new_order;
+        p[k].url = a->dir.new_order;
         p[k].payload = payloads[k];
         p[k].what = whats[k];
     }
@@ -577,7 +412,7 @@ static ad_status post_orders(struct ad_acme *a, struct ad_order_req *q, const si
         if (r->rc == AD_OK) {
             r->order.url = p[k].resp.location;
             p[k].resp.location = NULL;
-            r->rc = order_from_json(&r->order, p[k].json);
+            r->rc = ad_acme_order_parse(&r->order, p[k].json);
         }
         if (r->rc == AD_OK && r->order.nauthz == 0 && strcmp(r->order.status, "pending") == 0) {
             ad_err("%s: the CA's pending order has no authorizations", whats[k]);
@@ -638,51 +473,6 @@ void ad_authz_clear(struct ad_authz *az)
     memset(az, 0, sizeof *az);
 }
 
-static bool token_ok(const char *t)
-{
-    size_t n = strlen(t);
-    if (n < 16 || n > 256)
-        return false;
-    for (; *t; t++)
-        if (!((*t >= 'A' && *t <= 'Z') || (*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') || *t == '-' ||
-              *t == '_'))
-            return false;
-    return true;
-}
-
-/* Fill AZ (url already set) from an authorization object. */
-static ad_status authz_from_json(struct ad_authz *az, json_object *j)
-{
-    json_object *id, *ch, *wc;
-    const char *st = jstr(j, "status");
-    if (!st || !json_object_object_get_ex(j, "identifier", &id) || !jstr(id, "value")) {
-        ad_err("the CA's authorization %s has no status or identifier", az->url);
-        return AD_ERR_PROTOCOL;
-    }
-    if (dupstr(&az->status, st) || dupstr(&az->domain, jstr(id, "value")))
-        return AD_ERR_NOMEM;
-    az->wildcard = json_object_object_get_ex(j, "wildcard", &wc) && json_object_get_boolean(wc);
-    if (json_object_object_get_ex(j, "challenges", &ch) && json_object_is_type(ch, json_type_array)) {
-        size_t n = json_object_array_length(ch);
-        for (size_t i = 0; i < n && i < 64; i++) {
-            json_object *c = json_object_array_get_idx(ch, i);
-            const char *type = jstr(c, "type");
-            if (!type || strcmp(type, "dns-01") != 0)
-                continue;
-            const char *url = jstr(c, "url"), *tok = jstr(c, "token");
-            if (!url || !tok || !token_ok(tok)) {
-                ad_err("the CA's dns-01 challenge for %s has no URL or a malformed token", az->domain);
-                return AD_ERR_PROTOCOL;
-            }
-            if (dupstr(&az->chall_url, url) || dupstr(&az->token, tok) ||
-                dupstr(&az->chall_status, jstr(c, "status")))
-                return AD_ERR_NOMEM;
-            break;
-        }
-    }
-    return AD_OK;
-}
-
 /* POST-as-GET every authorization of AZ[IDX[0..n)] concurrently and update
  * them; RCS[k] is the outcome for AZ[IDX[k]]. */
 static ad_status refresh_authzs(struct ad_acme *a, const char *what, struct ad_authz *az, const size_t *idx, size_t n,
@@ -700,7 +490,7 @@ static ad_status refresh_authzs(struct ad_acme *a, const char *what, struct ad_a
     for (size_t i = 0; i < n; i++) {
         rcs[i] = p[i].rc;
         if (rcs[i] == AD_OK)
-            rcs[i] = authz_from_json(&az[idx[i]], p[i].json);
+            rcs[i] = ad_acme_authz_parse(&az[idx[i]], p[i].json);
         if (retry_after && p[i].resp.retry_after > *retry_after)
             *retry_after = p[i].resp.retry_after;
         json_object_put(p[i].json);
@@ -882,7 +672,7 @@ ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *const *orders, co
             struct ad_order *o = orders[k];
             if (p[i].rc != AD_OK)
                 rcs[k] = p[i].rc;
-            else if ((rcs[k] = order_from_json(o, p[i].json)) != AD_OK)
+            else if ((rcs[k] = ad_acme_order_parse(o, p[i].json)) != AD_OK)
                 ;
             else if (strcmp(o->status, "valid") == 0 && o->certificate)
                 ;
@@ -964,7 +754,7 @@ ad_status ad_acme_download(struct ad_acme *a, struct ad_order *const *orders, co
 
 const char *ad_acme_renewal_info(const struct ad_acme *a)
 {
-    return a->renewal_info;
+    return a->dir.renewal_info;
 }
 
 ad_status ad_acme_fetch_renewal_info(struct ad_acme *a, struct ad_ari_fetch *f, size_t n)
@@ -972,14 +762,14 @@ ad_status ad_acme_fetch_renewal_info(struct ad_acme *a, struct ad_ari_fetch *f, 
     struct ad_http_req *q = calloc(n ? n : 1, sizeof *q);
     char **urls = calloc(n ? n : 1, sizeof *urls);
     ad_status rc = AD_ERR_NOMEM;
-    if (!q || !urls || !a->renewal_info)
+    if (!q || !urls || !a->dir.renewal_info)
         goto out;
-    size_t base = strlen(a->renewal_info);
-    bool slash = base && a->renewal_info[base - 1] == '/';
+    size_t base = strlen(a->dir.renewal_info);
+    bool slash = base && a->dir.renewal_info[base - 1] == '/';
     for (size_t k = 0; k < n; k++) {
         memset(&f[k].resp, 0, sizeof f[k].resp);
         f[k].rc = AD_ERR_INTERNAL;
-        if (!(urls[k] = ad_asprintf("%s%s%s", a->renewal_info, slash ? "" : "/", f[k].id)))
+        if (!(urls[k] = ad_asprintf("%s%s%s", a->dir.renewal_info, slash ? "" : "/", f[k].id)))
             goto out;
         q[k].method = "GET";
         q[k].url = urls[k];
