@@ -1,6 +1,7 @@
 #include "acme.h"
 
 #include <json-c/json.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,15 @@
 #include "log.h"
 #include "util.h"
 
-#define AD_BADNONCE_RETRIES 8
+/* badNonce answers in a row for one request before giving up (the CA refused
+ * each before acting on it, so each is tried again at once; Pebble's test
+ * setting rejects half of all nonces). */
+#define AD_BADNONCE_RETRIES 32
+/* The wait before the first try again after a failure that may pass, doubled
+ * each time up to the most; the tries of one request stop when the next
+ * would start later than --http-timeout after its first. */
+#define AD_RETRY_FIRST_MS 250u
+#define AD_RETRY_STEP_MAX_MS 8000u
 #define AD_NONCE_POOL 16
 
 struct ad_acme {
@@ -21,6 +30,8 @@ struct ad_acme {
     size_t nnonces;
     char *kid;
 };
+
+static ad_status batch_retry(struct ad_acme *a, struct ad_http_req *q, size_t n);
 
 ad_status ad_acme_new(struct ad_http *http, const char *directory_url, EVP_PKEY *key, struct ad_acme **out)
 {
@@ -96,10 +107,16 @@ static void show_problem(const char *what, const struct ad_http_response *r)
 
 ad_status ad_acme_directory(struct ad_acme *a)
 {
+    struct ad_http_req q = {.method = "GET", .url = a->dir_url};
     struct ad_http_response r;
-    ad_status rc = ad_http_request(a->http, "GET", a->dir_url, NULL, NULL, NULL, &r);
-    if (rc != AD_OK)
+    ad_status rc = batch_retry(a, &q, 1);
+    if (rc == AD_OK)
+        rc = q.rc;
+    r = q.resp;
+    if (rc != AD_OK) {
+        ad_http_response_clear(&r);
         return rc;
+    }
     rc = AD_ERR_PROTOCOL;
     if (r.status != 200) {
         ad_err("the ACME directory %s answered HTTP %ld: check --server", a->dir_url, r.status);
@@ -115,7 +132,10 @@ out:
  * each need their own. */
 static void nonce_put(struct ad_acme *a, char *n)
 {
-    if (a->nnonces < AD_NONCE_POOL)
+    if (!ad_acme_nonce_ok(n)) { /* RFC 8555 6.5.1: ignored */
+        ad_debug("ignoring a Replay-Nonce that is not base64url");
+        free(n);
+    } else if (a->nnonces < AD_NONCE_POOL)
         a->nonces[a->nnonces++] = n;
     else
         free(n);
@@ -124,6 +144,114 @@ static void nonce_put(struct ad_acme *a, char *n)
 static char *nonce_take(struct ad_acme *a)
 {
     return a->nnonces ? a->nonces[--a->nnonces] : NULL;
+}
+
+/* Milliseconds to wait before trying Q again after its TRIES-th failure,
+ * the first try having started at STARTED; -1 when not to: the failure is
+ * not one that may pass (a refused, reset or cut connection; HTTP 5xx other
+ * than 501 and 505; HTTP 429 with a Retry-After), or the try would start
+ * later than --http-timeout after the first.  Retry-After is honoured (the
+ * wait is at least that long), and the wait has up to a quarter added at
+ * random, so that many clients do not come back at the same moment. */
+static long retry_delay(const struct ad_acme *a, const struct ad_http_req *q, unsigned tries, uint64_t started)
+{
+    long ra = -1;
+    if (q->rc == AD_ERR_NETWORK && !q->transient)
+        return -1;
+    if (q->rc == AD_OK) {
+        long s = q->resp.status;
+        if ((s == 429 && q->resp.retry_after < 0) || (s != 429 && (s < 500 || s == 501 || s == 505)))
+            return -1;
+        ra = q->resp.retry_after;
+    } else if (q->rc != AD_ERR_NETWORK) {
+        return -1;
+    }
+    uint64_t d = AD_RETRY_FIRST_MS << (tries > 6 ? 5 : tries - 1);
+    unsigned char r = 0;
+    if (d > AD_RETRY_STEP_MAX_MS)
+        d = AD_RETRY_STEP_MAX_MS;
+    if (RAND_bytes(&r, 1) == 1)
+        d += d * r / 1024;
+    if (ra >= 0 && (uint64_t)ra * 1000 > d)
+        d = (uint64_t)ra * 1000;
+    if (ad_now_ms() + d > started + ad_http_timeout_ms(a->http)) {
+        if (ra >= 0 && (uint64_t)ra * 1000 >= d)
+            ad_err("%s %s: the CA asks to come back in %ld s (Retry-After), later than --http-timeout allows: "
+                   "run acme-dns again then", q->method, q->url, ra);
+        return -1;
+    }
+    return (long)d;
+}
+
+/* Say that Q (for WHAT, or NULL: Q's method and URL) failed in a way that
+ * may pass, and when it is tried again. */
+static void say_retry(const char *what, const struct ad_http_req *q, long delay_ms)
+{
+    if (q->rc != AD_OK && what)
+        ad_warn("%s: %s: trying again in %.1f s", what, q->error, delay_ms / 1000.0);
+    else if (q->rc != AD_OK)
+        ad_warn("%s: trying again in %.1f s", q->error, delay_ms / 1000.0);
+    else if (what)
+        ad_warn("%s: the CA answered HTTP %ld: trying again in %.1f s", what, q->resp.status, delay_ms / 1000.0);
+    else
+        ad_warn("%s %s: the CA answered HTTP %ld: trying again in %.1f s", q->method, q->url, q->resp.status,
+                delay_ms / 1000.0);
+}
+
+/* ad_http_batch for requests that may be sent again as they are (GET,
+ * HEAD): each that failed in a way that may pass is tried again after its
+ * delay (retry_delay); the others keep their outcome.  A transport failure
+ * not tried again is logged. */
+static ad_status batch_retry(struct ad_acme *a, struct ad_http_req *q, size_t n)
+{
+    uint64_t started = ad_now_ms(), wait = 0;
+    unsigned *tries = calloc(n ? n : 1, sizeof *tries);
+    size_t *todo = calloc(n ? n : 1, sizeof *todo), m = n;
+    struct ad_http_req *sub = calloc(n ? n : 1, sizeof *sub);
+    ad_status rc = AD_ERR_NOMEM;
+    if (!tries || !todo || !sub) {
+        for (size_t i = 0; i < n; i++)
+            q[i].rc = rc;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        todo[i] = i;
+    for (;;) {
+        for (size_t k = 0; k < m; k++) {
+            sub[k] = q[todo[k]];
+            sub[k].quiet = true;
+        }
+        rc = ad_http_batch(a->http, sub, m);
+        size_t again = 0;
+        for (size_t k = 0; k < m; k++) {
+            struct ad_http_req *r = &q[todo[k]];
+            *r = sub[k];
+            long d = rc == AD_OK ? retry_delay(a, r, ++tries[todo[k]], started) : -1;
+            if (d >= 0) {
+                say_retry(NULL, r, d);
+                ad_http_response_clear(&r->resp);
+                todo[again++] = todo[k];
+                wait = (uint64_t)d > wait ? (uint64_t)d : wait;
+            } else if (r->rc == AD_ERR_NETWORK) {
+                ad_err("%s", r->error);
+            }
+        }
+        if (rc != AD_OK || !again)
+            break;
+        if (!ad_sleep_ms(wait)) {
+            rc = AD_ERR_INTERRUPTED;
+            for (size_t k = 0; k < again; k++)
+                q[todo[k]].rc = rc;
+            break;
+        }
+        m = again;
+        wait = 0;
+    }
+out:
+    free(tries);
+    free(todo);
+    free(sub);
+    return rc;
 }
 
 /* Make sure the pool holds at least WANT nonces. */
@@ -140,20 +268,38 @@ static ad_status nonce_fill(struct ad_acme *a, size_t want)
         q[i].method = "HEAD";
         q[i].url = a->dir.new_nonce;
     }
-    ad_status rc = ad_http_batch(a->http, q, n);
+    ad_status rc = batch_retry(a, q, n);
     for (size_t i = 0; i < n; i++) {
-        if (q[i].rc == AD_OK && q[i].resp.nonce) {
+        if (q[i].rc == AD_OK && q[i].resp.nonce && ad_acme_nonce_ok(q[i].resp.nonce)) {
             nonce_put(a, q[i].resp.nonce);
             q[i].resp.nonce = NULL;
         } else if (rc == AD_OK) {
             rc = q[i].rc != AD_OK ? q[i].rc : AD_ERR_PROTOCOL;
             if (q[i].rc == AD_OK)
-                ad_err("the CA's newNonce (%s) gave no Replay-Nonce (HTTP %ld)", a->dir.new_nonce, q[i].resp.status);
+                ad_err("the CA's newNonce (%s) gave no usable Replay-Nonce (HTTP %ld)", a->dir.new_nonce,
+                       q[i].resp.status);
         }
         ad_http_response_clear(&q[i].resp);
     }
     return rc;
 }
+
+/* How a post is tried again after a failure that may pass (see
+ * retry_delay).  The CA may have acted on a post whose answer was lost, and
+ * every try is signed anew with a fresh nonce (RFC 8555 6.5), so it depends
+ * on what the post does:
+ *   AD_RETRY_NONE    not again (the default: badNonce only, which the CA
+ *                    refused before acting on the post);
+ *   AD_RETRY_REPEAT  sent again as it is: POST-as-GET (always, whatever the
+ *                    post says: it changes nothing), newAccount (the key's
+ *                    account comes back, RFC 8555 7.3.1), newOrder (an extra
+ *                    order, never answered, expires and costs nothing);
+ *   AD_RETRY_CHECK   it changes the state once (a challenge answer,
+ *                    finalize): the object at CHECK_URL is fetched first,
+ *                    and the post is sent again only while that object's
+ *                    status is still AGAIN_STATUS; otherwise the CA had acted
+ *                    on it, and the object fetched is the answer. */
+enum ad_retry { AD_RETRY_NONE, AD_RETRY_REPEAT, AD_RETRY_CHECK };
 
 struct post {
     const char *url;
@@ -162,19 +308,33 @@ struct post {
     struct ad_http_response resp;
     json_object *json;     /* parsed body when wanted */
     ad_status rc;
+    enum ad_retry retry;
+    const char *check_url, *again_status; /* AD_RETRY_CHECK */
 };
 
+/* The status of the object in BODY is STATUS. */
+static bool status_is(const char *body, size_t len, const char *status)
+{
+    json_object *o = ad_acme_json(body, len), *v;
+    bool r = o && json_object_object_get_ex(o, "status", &v) && json_object_is_type(v, json_type_string) &&
+             strcmp(json_object_get_string(v), status) == 0;
+    json_object_put(o);
+    return r;
+}
+
 /* Signed POSTs, run concurrently (each with its own nonce).  An HTTP error
- * shows the problem with WHAT and gives AD_ERR_ACME; badNonce is retried.
- * WANT_JSON: the body must be JSON (p->json, caller puts it).  Returns the
- * first failure, AD_OK when every post succeeded. */
+ * shows the problem with WHAT and gives AD_ERR_ACME; badNonce is retried,
+ * and failures that may pass as each post's retry says.  WANT_JSON: the
+ * body must be JSON (p->json, caller puts it).  Returns the first failure,
+ * AD_OK when every post succeeded. */
 static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, size_t n, bool use_jwk,
                            const char *accept, bool want_json)
 {
     struct ad_http_req q[AD_HTTP_PARALLEL];
     char *bodies[AD_HTTP_PARALLEL] = {0};
     size_t idx[AD_HTTP_PARALLEL];
-    int attempts[AD_HTTP_PARALLEL];
+    unsigned nonces[AD_HTTP_PARALLEL], tries[AD_HTTP_PARALLEL];
+    bool checking[AD_HTTP_PARALLEL]; /* the next try fetches the post's check_url */
     ad_status rc = AD_OK;
     size_t done = 0;
 
@@ -185,28 +345,38 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
     }
     while (done < n && rc == AD_OK) {
         size_t m = n - done < AD_HTTP_PARALLEL ? n - done : AD_HTTP_PARALLEL;
+        uint64_t started = ad_now_ms(), wait = 0;
         for (size_t k = 0; k < m; k++) {
             idx[k] = done + k;
-            attempts[k] = 0;
+            nonces[k] = tries[k] = 0;
+            checking[k] = false;
         }
-        /* Send this round's posts until none asks for a new nonce. */
+        /* Send this round's posts until none is to be tried again. */
         size_t live = m;
         while (live && rc == AD_OK) {
+            if (wait && !ad_sleep_ms(wait)) {
+                rc = AD_ERR_INTERRUPTED;
+                break;
+            }
+            wait = 0;
             if ((rc = nonce_fill(a, live)) != AD_OK)
                 break;
             memset(q, 0, sizeof q);
             for (size_t k = 0; k < live; k++) {
+                const struct post *pp = &p[idx[k]];
+                const char *url = checking[k] ? pp->check_url : pp->url;
                 char *nonce = nonce_take(a);
-                rc = ad_jws_sign(a->key, use_jwk ? NULL : a->kid, nonce, p[idx[k]].url, p[idx[k]].payload,
+                rc = ad_jws_sign(a->key, use_jwk ? NULL : a->kid, nonce, url, checking[k] ? "" : pp->payload,
                                  &bodies[k]);
                 free(nonce);
                 if (rc != AD_OK)
                     break;
                 q[k].method = "POST";
-                q[k].url = p[idx[k]].url;
+                q[k].url = url;
                 q[k].ctype = "application/jose+json";
                 q[k].body = bodies[k];
-                q[k].accept = accept;
+                q[k].accept = checking[k] ? NULL : accept;
+                q[k].quiet = true;
             }
             if (rc == AD_OK)
                 rc = ad_http_batch(a->http, q, live);
@@ -216,24 +386,52 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                 bodies[k] = NULL;
                 struct ad_http_response *r = &q[k].resp;
                 struct post *pp = &p[idx[k]];
-                if (q[k].rc != AD_OK || rc != AD_OK) {
+                const char *w = pp->what ? pp->what : what;
+                bool requeue = false;
+                if (rc != AD_OK) {
                     pp->rc = q[k].rc != AD_OK ? q[k].rc : rc;
                     ad_http_response_clear(r);
                     continue;
                 }
-                if (r->nonce) {
+                if (q[k].rc == AD_OK && r->nonce) {
                     nonce_put(a, r->nonce);
                     r->nonce = NULL;
                 }
-                const char *w = pp->what ? pp->what : what;
-                if (r->status >= 400 && ad_acme_is_bad_nonce(r->body, r->len) && attempts[k] < AD_BADNONCE_RETRIES) {
+                enum ad_retry how = checking[k] || !*pp->payload ? AD_RETRY_REPEAT : pp->retry;
+                bool bad_nonce = q[k].rc == AD_OK && r->status >= 400 && nonces[k] < AD_BADNONCE_RETRIES &&
+                                 ad_acme_is_bad_nonce(r->body, r->len);
+                long d = !bad_nonce && how != AD_RETRY_NONE ? retry_delay(a, &q[k], tries[k] + 1, started) : -1;
+                if (bad_nonce) {
                     ad_debug("%s: the CA rejected our nonce (badNonce): retrying with a fresh one", w);
+                    nonces[k]++;
+                    requeue = true;
+                } else if (d >= 0) {
+                    say_retry(w, &q[k], d);
+                    tries[k]++;
+                    checking[k] = pp->retry == AD_RETRY_CHECK;
+                    wait = (uint64_t)d > wait ? (uint64_t)d : wait;
+                    requeue = true;
+                } else if (q[k].rc != AD_OK) {
+                    if (q[k].rc == AD_ERR_NETWORK)
+                        ad_err("%s", q[k].error);
+                    pp->rc = q[k].rc;
+                    continue;
+                } else if (checking[k] && r->status < 400 && status_is(r->body, r->len, pp->again_status)) {
+                    ad_debug("%s: the CA had not acted on it (still %s): sending it again", w, pp->again_status);
+                    checking[k] = false;
+                    requeue = true;
+                }
+                if (requeue) {
                     ad_http_response_clear(r);
                     idx[again] = idx[k];
-                    attempts[again] = attempts[k] + 1;
+                    nonces[again] = nonces[k];
+                    tries[again] = tries[k];
+                    checking[again] = checking[k];
                     again++;
                     continue;
                 }
+                if (checking[k])
+                    ad_debug("%s: the CA had acted on it before its answer was lost: going on", w);
                 pp->resp = *r;
                 memset(r, 0, sizeof *r);
                 if (pp->resp.status >= 400) {
@@ -268,11 +466,11 @@ static bool fatal(ad_status rc)
     return rc == AD_ERR_NOMEM || rc == AD_ERR_INTERRUPTED;
 }
 
-/* One signed POST (PAYLOAD "" = POST-as-GET); see post_many. */
-static ad_status post(struct ad_acme *a, const char *what, const char *url, const char *payload, bool use_jwk,
-                      const char *accept, struct ad_http_response *r, json_object **json)
+/* One signed POST (PAYLOAD "" = POST-as-GET) tried again as HOW says; see post_many. */
+static ad_status post_how(struct ad_acme *a, const char *what, const char *url, const char *payload, bool use_jwk,
+                          const char *accept, enum ad_retry how, struct ad_http_response *r, json_object **json)
 {
-    struct post p = {url, payload, NULL, {0}, NULL, AD_OK};
+    struct post p = {.url = url, .payload = payload, .retry = how};
     ad_status rc = post_many(a, what, &p, 1, use_jwk, accept, json != NULL);
     *r = p.resp;
     if (json)
@@ -280,6 +478,13 @@ static ad_status post(struct ad_acme *a, const char *what, const char *url, cons
     else
         json_object_put(p.json);
     return rc;
+}
+
+/* One signed POST (PAYLOAD "" = POST-as-GET); see post_many. */
+static ad_status post(struct ad_acme *a, const char *what, const char *url, const char *payload, bool use_jwk,
+                      const char *accept, struct ad_http_response *r, json_object **json)
+{
+    return post_how(a, what, url, payload, use_jwk, accept, AD_RETRY_NONE, r, json);
 }
 
 ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, bool find_first, char **url_out,
@@ -293,8 +498,8 @@ ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, 
         goto out;
     if (find_first) {
         json_object_object_add(req, "onlyReturnExisting", json_object_new_boolean(1));
-        rc = post(a, "looking up the account", a->dir.new_account, json_object_to_json_string(req), true, NULL, &r,
-                  NULL);
+        rc = post_how(a, "looking up the account", a->dir.new_account, json_object_to_json_string(req), true, NULL,
+                      AD_RETRY_REPEAT, &r, NULL);
         if (rc == AD_OK && r.location && (r.status == 200 || r.status == 201)) {
             *url_out = r.location;
             r.location = NULL;
@@ -326,7 +531,8 @@ ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, 
         free(mailto);
         json_object_object_add(req, "contact", arr);
     }
-    rc = post(a, "creating the account", a->dir.new_account, json_object_to_json_string(req), true, NULL, &r, &resp);
+    rc = post_how(a, "creating the account", a->dir.new_account, json_object_to_json_string(req), true, NULL,
+                  AD_RETRY_REPEAT, &r, &resp);
     if (rc != AD_OK)
         goto out;
     if (!r.location) {
@@ -400,6 +606,7 @@ static ad_status post_orders(struct ad_acme *a, struct ad_order_req *q, const si
         p[k].url = a->dir.new_order;
         p[k].payload = payloads[k];
         p[k].what = whats[k];
+        p[k].retry = AD_RETRY_REPEAT;
     }
     rc = post_many(a, "creating the order", p, n, false, NULL, true);
     for (size_t k = 0; k < n; k++) {
@@ -519,6 +726,9 @@ ad_status ad_acme_respond(struct ad_acme *a, struct ad_authz *az, const size_t *
             continue;
         p[m].url = z->chall_url;
         p[m].payload = "{}";
+        p[m].retry = AD_RETRY_CHECK;
+        p[m].check_url = z->chall_url;
+        p[m].again_status = "pending";
         which[m++] = k;
     }
     rc = post_many(a, "answering the challenges", p, m, false, NULL, false);
@@ -658,6 +868,9 @@ ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *const *orders, co
         p[k].url = orders[k]->finalize;
         p[k].payload = payloads[k];
         p[k].what = whats[k];
+        p[k].retry = AD_RETRY_CHECK;
+        p[k].check_url = orders[k]->url;
+        p[k].again_status = "ready";
         live[k] = k;
         rcs[k] = AD_OK;
     }
@@ -774,7 +987,7 @@ ad_status ad_acme_fetch_renewal_info(struct ad_acme *a, struct ad_ari_fetch *f, 
         q[k].method = "GET";
         q[k].url = urls[k];
     }
-    rc = ad_http_batch(a->http, q, n);
+    rc = batch_retry(a, q, n);
     for (size_t k = 0; k < n; k++) {
         f[k].rc = rc != AD_OK ? rc : q[k].rc;
         if (q[k].rc == AD_OK)
