@@ -295,10 +295,14 @@ static ad_status nonce_fill(struct ad_acme *a, size_t want)
  *                    account comes back, RFC 8555 7.3.1), newOrder (an extra
  *                    order, never answered, expires and costs nothing);
  *   AD_RETRY_CHECK   it changes the state once (a challenge answer,
- *                    finalize): the object at CHECK_URL is fetched first,
- *                    and the post is sent again only while that object's
- *                    status is still AGAIN_STATUS; otherwise the CA had acted
- *                    on it, and the object fetched is the answer. */
+ *                    finalize): sent again as it is, and when the CA refuses
+ *                    it (a challenge "not pending", orderNotReady), the object
+ *                    at CHECK_URL is fetched: if it is processing, valid or
+ *                    invalid, the CA had acted on an earlier try whose answer
+ *                    was lost (libcurl itself sends a request again when a
+ *                    kept-alive connection dies before any answer, and the CA
+ *                    then sees a used nonce), and that object is the answer.
+ */
 enum ad_retry { AD_RETRY_NONE, AD_RETRY_REPEAT, AD_RETRY_CHECK };
 
 struct post {
@@ -309,15 +313,18 @@ struct post {
     json_object *json;     /* parsed body when wanted */
     ad_status rc;
     enum ad_retry retry;
-    const char *check_url, *again_status; /* AD_RETRY_CHECK */
+    const char *check_url; /* AD_RETRY_CHECK */
 };
 
-/* The status of the object in BODY is STATUS. */
-static bool status_is(const char *body, size_t len, const char *status)
+/* The object in BODY (a challenge, an order) has been acted on: its status
+ * is processing, valid or invalid. */
+static bool acted_on(const char *body, size_t len)
 {
     json_object *o = ad_acme_json(body, len), *v;
-    bool r = o && json_object_object_get_ex(o, "status", &v) && json_object_is_type(v, json_type_string) &&
-             strcmp(json_object_get_string(v), status) == 0;
+    const char *s = o && json_object_object_get_ex(o, "status", &v) && json_object_is_type(v, json_type_string)
+                        ? json_object_get_string(v)
+                        : "";
+    bool r = strcmp(s, "processing") == 0 || strcmp(s, "valid") == 0 || strcmp(s, "invalid") == 0;
     json_object_put(o);
     return r;
 }
@@ -334,7 +341,8 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
     char *bodies[AD_HTTP_PARALLEL] = {0};
     size_t idx[AD_HTTP_PARALLEL];
     unsigned nonces[AD_HTTP_PARALLEL], tries[AD_HTTP_PARALLEL];
-    bool checking[AD_HTTP_PARALLEL]; /* the next try fetches the post's check_url */
+    bool checking[AD_HTTP_PARALLEL];  /* this try fetches the post's check_url */
+    struct ad_http_response held[AD_HTTP_PARALLEL]; /* the refusal that the check may explain */
     ad_status rc = AD_OK;
     size_t done = 0;
 
@@ -350,6 +358,7 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
             idx[k] = done + k;
             nonces[k] = tries[k] = 0;
             checking[k] = false;
+            memset(&held[k], 0, sizeof held[k]);
         }
         /* Send this round's posts until none is to be tried again. */
         size_t live = m;
@@ -391,6 +400,7 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                 if (rc != AD_OK) {
                     pp->rc = q[k].rc != AD_OK ? q[k].rc : rc;
                     ad_http_response_clear(r);
+                    ad_http_response_clear(&held[k]);
                     continue;
                 }
                 if (q[k].rc == AD_OK && r->nonce) {
@@ -408,18 +418,29 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                 } else if (d >= 0) {
                     say_retry(w, &q[k], d);
                     tries[k]++;
-                    checking[k] = pp->retry == AD_RETRY_CHECK;
                     wait = (uint64_t)d > wait ? (uint64_t)d : wait;
                     requeue = true;
                 } else if (q[k].rc != AD_OK) {
                     if (q[k].rc == AD_ERR_NETWORK)
                         ad_err("%s", q[k].error);
                     pp->rc = q[k].rc;
+                    ad_http_response_clear(&held[k]);
                     continue;
-                } else if (checking[k] && r->status < 400 && status_is(r->body, r->len, pp->again_status)) {
-                    ad_debug("%s: the CA had not acted on it (still %s): sending it again", w, pp->again_status);
-                    checking[k] = false;
-                    requeue = true;
+                } else if (!checking[k] && pp->retry == AD_RETRY_CHECK && r->status >= 400 && r->status < 500) {
+                    ad_debug("%s: refused: asking whether the CA had acted on an earlier try", w);
+                    held[k] = *r;
+                    memset(r, 0, sizeof *r);
+                    checking[k] = requeue = true;
+                } else if (checking[k]) {
+                    bool acted = r->status < 400 && acted_on(r->body, r->len);
+                    ad_debug("%s: %s", w, acted ? "the CA had acted on it before its answer was lost: going on"
+                                                : "the CA had not acted on it: its refusal stands");
+                    if (!acted) {
+                        ad_http_response_clear(r);
+                        *r = held[k];
+                        memset(&held[k], 0, sizeof held[k]);
+                    }
+                    ad_http_response_clear(&held[k]);
                 }
                 if (requeue) {
                     ad_http_response_clear(r);
@@ -427,11 +448,12 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                     nonces[again] = nonces[k];
                     tries[again] = tries[k];
                     checking[again] = checking[k];
+                    held[again] = held[k];
+                    if (again != k)
+                        memset(&held[k], 0, sizeof held[k]);
                     again++;
                     continue;
                 }
-                if (checking[k])
-                    ad_debug("%s: the CA had acted on it before its answer was lost: going on", w);
                 pp->resp = *r;
                 memset(r, 0, sizeof *r);
                 if (pp->resp.status >= 400) {
@@ -446,6 +468,8 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
             }
             live = again;
         }
+        for (size_t k = 0; k < live; k++) /* stopped early */
+            ad_http_response_clear(&held[k]);
         done += m;
     }
     for (size_t i = 0; i < n; i++) {
@@ -728,7 +752,6 @@ ad_status ad_acme_respond(struct ad_acme *a, struct ad_authz *az, const size_t *
         p[m].payload = "{}";
         p[m].retry = AD_RETRY_CHECK;
         p[m].check_url = z->chall_url;
-        p[m].again_status = "pending";
         which[m++] = k;
     }
     rc = post_many(a, "answering the challenges", p, m, false, NULL, false);
@@ -870,7 +893,6 @@ ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *const *orders, co
         p[k].what = whats[k];
         p[k].retry = AD_RETRY_CHECK;
         p[k].check_url = orders[k]->url;
-        p[k].again_status = "ready";
         live[k] = k;
         rcs[k] = AD_OK;
     }

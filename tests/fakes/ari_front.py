@@ -100,11 +100,8 @@ class Front(http.server.BaseHTTPRequestHandler):
             with self.server.lock, open(self.server.args.replaces_log, "a") as f:
                 f.write("%s\n" % payload["replaces"])
 
-    def forward(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
-        if self.command == "POST" and self.path == "/order-plz" and body:
-            self.note_replaces(body)
+    def exchange(self, body):
+        """Pass this request (BODY: its body or None) to Pebble: (status, headers, data)."""
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         for attempt in (1, 2):
             c = self.upstream()
@@ -117,16 +114,26 @@ class Front(http.server.BaseHTTPRequestHandler):
                 c.close()
                 self.local.conn = None
                 if attempt == 2:
-                    return self.reply(502, [("Content-Type", "text/plain")], b"Pebble did not answer\n")
+                    return 502, [("Content-Type", "text/plain")], b"Pebble did not answer\n"
         out = [(k, v) for k, v in r.getheaders() if k.lower() not in HOP]
-        if self.command == "GET" and self.path == "/dir" and r.status == 200:
+        if self.command == "GET" and self.path == "/dir" and r.status == 200 and self.server.args.windows:
             d = json.loads(data)
             d["renewalInfo"] = "https://%s/renewal-info" % self.headers["Host"]
             data = json.dumps(d, indent=2).encode()
-        self.reply(r.status, out, data)
+        return r.status, out, data
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else None
+
+    def forward(self):
+        body = self.read_body()
+        if self.command == "POST" and self.path == "/order-plz" and body and self.server.args.replaces_log:
+            self.note_replaces(body)
+        self.reply(*self.exchange(body))
 
     def do_GET(self):
-        if self.path.startswith("/renewal-info/"):
+        if self.path.startswith("/renewal-info/") and self.server.args.windows:
             return self.renewal_info()
         self.forward()
 
@@ -142,25 +149,18 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--listen", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--ready-file", required=True)
-    p.add_argument("--tls-cert", required=True)
-    p.add_argument("--tls-key", required=True)
-    p.add_argument("--upstream", required=True)
-    p.add_argument("--upstream-ca", required=True)
-    p.add_argument("--windows", required=True)
-    p.add_argument("--replaces-log", required=True)
-    p.add_argument("--log", required=True)
-    a = p.parse_args()
+def serve(a, handler, **extra):
+    """Serve HANDLER over HTTPS as the arguments A say (listen, port, ready_file, tls_cert, tls_key,
+    upstream, upstream_ca, log; windows and replaces_log may be None: no ARI) until interrupted.
+    EXTRA become attributes of the server, which the handler reaches as self.server."""
     hostport = a.upstream.split("://", 1)[1].rstrip("/")
     a.up_host, a.up_port = hostport.rsplit(":", 1)[0], int(hostport.rsplit(":", 1)[1])
-    srv = Server((a.listen, a.port), Front)
+    srv = Server((a.listen, a.port), handler)
     srv.args = a
     srv.lock = threading.Lock()
     srv.up_ctx = ssl.create_default_context(cafile=a.upstream_ca)
+    for k, v in extra.items():
+        setattr(srv, k, v)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.tls_cert, a.tls_key)
     ctx.set_alpn_protocols(["http/1.1"])
@@ -172,6 +172,27 @@ def main():
         srv.serve_forever()
     except KeyboardInterrupt:
         pass
+
+
+def arguments(description):
+    """The options every front takes."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--listen", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--ready-file", required=True)
+    p.add_argument("--tls-cert", required=True)
+    p.add_argument("--tls-key", required=True)
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--upstream-ca", required=True)
+    p.add_argument("--log", required=True)
+    return p
+
+
+def main():
+    p = arguments(__doc__.split("\n")[0])
+    p.add_argument("--windows", required=True)
+    p.add_argument("--replaces-log", required=True)
+    serve(p.parse_args(), Front)
     return 0
 
 

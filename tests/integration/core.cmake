@@ -6,3 +6,5 @@ ad_integration_test(integration_core_directory test_core_directory.sh 92)
 ad_integration_test(integration_core_hostile_dns test_core_hostile_dns.sh 140)
 ad_integration_test(integration_core_input_checks test_core_input_checks.sh 141)
 ad_integration_test(integration_core_hostile_http test_core_hostile_http.sh 144)
+# Robustness, part 2 (issue 19): bed block 230-249.
+ad_integration_test(integration_core_faults test_core_faults.sh 230)
