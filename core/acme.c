@@ -7,6 +7,7 @@
 
 #include "acme_parse.h"
 #include "jws.h"
+#include "killpoint.h"
 #include "log.h"
 #include "util.h"
 
@@ -755,6 +756,7 @@ ad_status ad_acme_respond(struct ad_acme *a, struct ad_authz *az, const size_t *
         which[m++] = k;
     }
     rc = post_many(a, "answering the challenges", p, m, false, NULL, false);
+    ad_kill_point("challenge");
     for (size_t i = 0; i < m; i++) {
         rcs[which[i]] = p[i].rc;
         ad_http_response_clear(&p[i].resp);
@@ -897,6 +899,7 @@ ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *const *orders, co
         rcs[k] = AD_OK;
     }
     rc = post_many(a, "finalizing the order", p, n, false, NULL, true);
+    ad_kill_point("finalize");
     rc = fatal(rc) ? rc : AD_OK;
     m = n;
     for (;;) {

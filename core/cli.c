@@ -14,7 +14,8 @@
 enum {
     O_SERVER = 256, O_STAGING, O_CA_BUNDLE, O_EMAIL, O_AGREE_TOS, O_STATE_DIR, O_CERT_NAME, O_KEY_TYPE,
     O_ACCOUNT_KEY_TYPE, O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS,
-    O_HTTP_TIMEOUT, O_DEPLOY_HOOK, O_FORCE, O_JSON
+    O_HTTP_TIMEOUT, O_DEPLOY_HOOK, O_FORCE, O_JSON,
+    O_LOCK_TIMEOUT
 };
 
 static const struct option longopts[] = {
@@ -43,6 +44,7 @@ static const struct option longopts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, O_VERSION},
     {"help", no_argument, NULL, 'h'},
+    {"lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -91,7 +93,8 @@ void ad_cli_usage(FILE *f)
           "  -v, --verbose                more output (twice: debug)\n"
           "  -q, --quiet                  errors only\n"
           "  --version                    print the version\n"
-          "  -h, --help                   this help; with --provider NAME, that provider's options\n",
+          "  -h, --help                   this help; with --provider NAME, that provider's options\n"
+          "  --lock-timeout SECS          how long to wait while another run uses the state folder (default 300)\n",
           f);
     fputs("\n"
           "renew takes each certificate's domains, provider and key type from its saved settings;\n"
@@ -113,6 +116,7 @@ void ad_cli_usage(FILE *f)
           "  8    file-system or key error\n"
           "  9    the deploy hook failed (the new certificate is in place)\n"
           "  10   renew: at least one certificate could not be renewed (see its summary line)\n"
+          "  11   another acme-dns run held the state folder for longer than --lock-timeout\n"
           "  130  interrupted (SIGINT or SIGTERM); records were cleaned up\n",
           f);
 }
@@ -265,6 +269,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
     memset(cli, 0, sizeof *cli);
     cli->propagation_timeout = 120;
     cli->http_timeout = 60;
+    cli->lock_timeout = 300;
     opterr = 0;
     optind = 0; /* full re-initialisation (glibc) so that parsing can run twice */
     while (rc == AD_OK && (c = getopt_long(argc, argv, ":p:d:vqh", longopts, NULL)) != -1) {
@@ -390,6 +395,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
             }
             break;
         case O_TIMINGS: cli->timings = true; break;
+        case O_LOCK_TIMEOUT: rc = parse_uint("--lock-timeout", optarg, 86400, &cli->lock_timeout); break;
         case 'v': verbose++; break;
         case 'q': quiet = 1; break;
         case O_VERSION: cli->version = true; break;

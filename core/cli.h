@@ -42,6 +42,7 @@ struct ad_cli {
     int verbosity;                 /* 0 quiet .. 3 */
     bool help, version;
     unsigned http_timeout;         /* seconds: one HTTPS request to the CA */
+    unsigned lock_timeout;         /* seconds: the longest wait for another run's lock */
 };
 
 /* Parse ARGV.  Errors are logged; AD_ERR_USAGE for a bad command line.

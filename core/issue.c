@@ -13,6 +13,7 @@
 #include "dnscheck.h"
 #include "http.h"
 #include "jws.h"
+#include "killpoint.h"
 #include "log.h"
 #include "settings.h"
 #include "store.h"
@@ -456,6 +457,7 @@ static ad_status present(struct eng *e)
             if (rcs[k] != AD_OK)
                 slot_fail(e, &e->slots[which[k]], rcs[k], "DNS update");
     }
+    ad_kill_point("present");
 out:
     free(recs);
     free(which);
@@ -735,6 +737,7 @@ static ad_status finish(struct eng *e)
     }
     if ((rc = write_all(e, which, fs, w)) != AD_OK)
         goto out;
+    ad_kill_point("written");
     ad_since(e->tm, AD_PH_DOWNLOAD, t0);
     rc = AD_OK;
 out:
@@ -879,6 +882,7 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exi
     if ((rc = ad_ca_open(cli->server, cli->ca_bundle, cli->http_timeout, &ca)) != AD_OK ||
         (rc = ad_ca_account(ca, state_dir, cli->email, cli->agree_tos, cli->account_key_type)) != AD_OK)
         goto out;
+    ad_kill_point("account");
     ad_since(&tm, AD_PH_ACCOUNT, t0);
     job = (struct ad_job){.cert_name = cli->cert_name, .cert_dir = dir, .domains = cli->domains,
                           .ndomains = cli->ndomains, .key_type = cli->key_type, .inst = in};
