@@ -878,6 +878,8 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exi
         rc = AD_ERR_NOMEM;
         goto out;
     }
+    if ((rc = ad_store_check(dir)) != AD_OK) /* before the CA does any work for it */
+        goto out;
     struct ad_mark t0 = ad_mark();
     if ((rc = ad_ca_open(cli->server, cli->ca_bundle, cli->http_timeout, &ca)) != AD_OK ||
         (rc = ad_ca_account(ca, state_dir, cli->email, cli->agree_tos, cli->account_key_type)) != AD_OK)

@@ -248,6 +248,15 @@ void ad_store_close_root(void)
     root_path = NULL;
 }
 
+ad_status ad_store_check(const char *path)
+{
+    int fd = dir_open(path, false, 0);
+    if (fd < 0)
+        return errno == ENOENT ? AD_OK : errno == ENOMEM ? AD_ERR_NOMEM : AD_ERR_IO;
+    close(fd);
+    return AD_OK;
+}
+
 ad_status ad_store_mkdirs(const char *path, unsigned mode)
 {
     int fd = dir_open(path, true, mode);

@@ -25,6 +25,10 @@
  * opened; errno ENOENT (not said) when it does not exist and not CREATE. */
 ad_status ad_store_open_root(const char *root, bool create);
 void ad_store_close_root(void);
+/* Check the folder PATH as far as it exists (a missing part is fine: it
+ * will be created), so that a run refuses a bad folder before it does any
+ * work for it.  AD_ERR_IO, said, when ad_store_mkdirs would refuse it. */
+ad_status ad_store_check(const char *path);
 /* mkdir -p with MODE for the folders it creates. */
 ad_status ad_store_mkdirs(const char *path, unsigned mode);
 /* Write DATA to PATH through a temporary file in the same folder, fsync,

@@ -8,3 +8,5 @@ ad_integration_test(integration_core_input_checks test_core_input_checks.sh 141)
 ad_integration_test(integration_core_hostile_http test_core_hostile_http.sh 144)
 # Robustness, part 2 (issue 19): bed block 230-249.
 ad_integration_test(integration_core_faults test_core_faults.sh 230)
+ad_integration_test(integration_core_crash test_core_crash.sh 231)
+ad_integration_test(integration_core_state test_core_state.sh 232)

@@ -296,7 +296,9 @@ static void test_root_checks(void **st)
     const struct ad_store_file f[] = {{"cert.pem", "A\n", 2, 0644}};
     assert_int_equal(ad_store_write_files(p, f, 1), AD_ERR_IO);
     assert_int_equal(ad_store_mkdirs(p, 0755), AD_ERR_IO);
+    assert_int_equal(ad_store_check(p), AD_ERR_IO);
     assert_int_equal(entries(outside), 1);
+    assert_int_equal(ad_store_check(at(root, "nothere/x")), AD_OK); /* missing: to be created */
 
     /* A folder under the root that others may write to. */
     snprintf(p, sizeof p, "%s/open", root);
