@@ -14,6 +14,8 @@ proxying, Host kept so that Pebble names its URLs after this front), but a given
           document (serverInternal), 502 with an HTML page (a load balancer's), or 503 with a
           problem document and Retry-After: 1
 
+--dump DIR writes every answer passed on into DIR (N-METHOD-PATH.body and .headers): the real
+answers of Pebble that the fuzz targets' seed corpora are made of (tests/fuzz/make_seeds_bed.sh).
 --paths REGEX limits the faults to the requests whose path it matches (Python re.search), and
 --once to the first request for each path.
 The faults come from a random generator seeded with --seed and drawn in the order the requests
@@ -60,6 +62,16 @@ class FaultFront(ari_front.Front):
     def record(self, status):
         with self.server.lock, open(self.server.args.log, "a") as f:
             f.write("%d %s %s %s %d\n" % (self.fault[0], self.command, self.path, self.fault[1], status))
+
+    def reply(self, status, headers, body):
+        if self.server.args.dump:
+            name = "%04d-%s-%s" % (self.fault[0] if isinstance(self.fault[0], int) else 0, self.command,
+                                   "".join(c if c.isalnum() else "_" for c in self.path.split("/")[1])[:40])
+            with open(os.path.join(self.server.args.dump, name + ".body"), "wb") as f:
+                f.write(body)
+            with open(os.path.join(self.server.args.dump, name + ".headers"), "w") as f:
+                f.write("".join("%s: %s\n" % (k, v) for k, v in [("Status", status)] + list(headers)))
+        super().reply(status, headers, body)
 
     def server_error(self, sub):
         if sub == 0:
@@ -123,6 +135,7 @@ def main():
     p.add_argument("--delay-max", type=float, default=1.0)
     p.add_argument("--paths", default="", help="only requests whose path matches this regular expression")
     p.add_argument("--once", action="store_true", help="only the first request for each path")
+    p.add_argument("--dump", default="", help="write every answer passed on into this folder")
     a = p.parse_args()
     kinds = tuple(k for k in a.faults.split(",") if k)
     bad = [k for k in kinds if k not in KINDS]

@@ -11,6 +11,7 @@
 #                        (the directory through the front) and FAULT_LOG (one line per request:
 #                        "N METHOD PATH FAULT STATUS").
 #   fault_front_down DIR stop it (also done at exit)
+# FAULT_DUMP=FOLDER in the environment of fault_front_up: every answer is written there too.
 
 fault_front_up() {
     local d=${1:?usage: fault_front_up DIR RATE SEED [FAULTS [PATHS [once]]]} rate=${2:?usage: fault_front_up DIR RATE SEED [FAULTS [PATHS [once]]]}
@@ -24,7 +25,8 @@ fault_front_up() {
     setpriv --pdeathsig TERM -- python3 "$SRC/tests/fakes/fault_front.py" --listen "$a1" \
         --ready-file "$c/port" --tls-cert "$d/pebble/cert.pem" --tls-key "$d/pebble/key.pem" \
         --upstream "https://$a1:14000" --upstream-ca "$ACME_CA_BUNDLE" --log "$c/requests.log" \
-        --rate "$rate" --seed "$seed" --faults "$faults" --paths "$paths" "${once[@]}" </dev/null >"$c/front.log" 2>&1 &
+        --rate "$rate" --seed "$seed" --faults "$faults" --paths "$paths" "${once[@]}" --dump "${FAULT_DUMP:-}" \
+        </dev/null >"$c/front.log" 2>&1 &
     echo $! >"$c/front.pid"
     _bed_wait "$d" "the fault front" faults/front test -s "$c/port"
     FAULT_DIR_URL=https://$a1:$(cat "$c/port")/dir
