@@ -2,16 +2,26 @@
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "acme_parse.h"
 #include "b64.h"
 #include "jws.h"
+#include "killpoint.h"
 #include "log.h"
 #include "util.h"
 
-#define AD_BADNONCE_RETRIES 8
-#define AD_MAX_AUTHZ 1000
+/* badNonce answers in a row for one request before giving up (the CA refused
+ * each before acting on it, so each is tried again at once; Pebble's test
+ * setting rejects half of all nonces). */
+#define AD_BADNONCE_RETRIES 32
+/* The wait before the first try again after a failure that may pass, doubled
+ * each time up to the most; the tries of one request stop when the next
+ * would start later than --http-timeout after its first. */
+#define AD_RETRY_FIRST_MS 250u
+#define AD_RETRY_STEP_MAX_MS 8000u
 #define AD_NONCE_POOL 16
 /* Alternate chains of one certificate we look at, at most. */
 #define AD_CHAINS_MAX 8
@@ -20,10 +30,7 @@ struct ad_acme {
     struct ad_http *http;
     EVP_PKEY *key;
     char *dir_url;
-    char *new_nonce, *new_account, *new_order, *tos;
-    char *website, *caa;         /* directory meta: website, caaIdentities (comma-separated) */
-    bool eab_required;           /* meta.externalAccountRequired */
-    char *renewal_info;          /* renewalInfo (RFC 9773), or NULL */
+    struct ad_acme_dir dir;      /* what its directory offers */
     char *nonces[AD_NONCE_POOL];
     size_t nnonces;
     char *kid;
@@ -61,21 +68,7 @@ static ad_status dupstr(char **dst, const char *s)
     return (*dst = strdup(s)) ? AD_OK : AD_ERR_NOMEM;
 }
 
-static json_object *parse_json(const char *body, size_t len)
-{
-    if (!body || len == 0 || len > AD_HTTP_BODY_MAX)
-        return NULL;
-    json_tokener *t = json_tokener_new();
-    if (!t)
-        return NULL;
-    json_object *o = json_tokener_parse_ex(t, body, (int)len);
-    if (json_tokener_get_error(t) != json_tokener_success) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(t);
-    return o;
-}
+static ad_status batch_retry(struct ad_acme *a, struct ad_http_req *q, size_t n);
 
 ad_status ad_acme_new(struct ad_http *http, const char *directory_url, EVP_PKEY *key, struct ad_acme **out)
 {
@@ -95,13 +88,7 @@ void ad_acme_free(struct ad_acme *a)
     if (!a)
         return;
     free(a->dir_url);
-    free(a->new_nonce);
-    free(a->new_account);
-    free(a->new_order);
-    free(a->tos);
-    free(a->website);
-    free(a->caa);
-    free(a->renewal_info);
+    ad_acme_dir_clear(&a->dir);
     for (size_t i = 0; i < a->nnonces; i++)
         free(a->nonces[i]);
     free(a->kid);
@@ -118,14 +105,15 @@ void ad_acme_describe(const struct ad_acme *a, FILE *f)
 {
     fprintf(f, "ACME directory %s\n", a->dir_url);
     fprintf(f, "  newNonce:                %s\n  newAccount:              %s\n  newOrder:                %s\n",
-            a->new_nonce, a->new_account, a->new_order);
-    fprintf(f, "  terms of service:        %s\n", a->tos ? a->tos : "(none given)");
-    if (a->website)
-        fprintf(f, "  website:                 %s\n", a->website);
-    if (a->caa && *a->caa)
-        fprintf(f, "  CAA identities:          %s\n", a->caa);
-    fprintf(f, "  external account needed: %s\n", a->eab_required ? "yes" : "no");
-    fprintf(f, "  renewal information:     %s\n", a->renewal_info ? a->renewal_info : "(none: no ARI, RFC 9773)");
+            a->dir.new_nonce, a->dir.new_account, a->dir.new_order);
+    fprintf(f, "  terms of service:        %s\n", a->dir.tos ? a->dir.tos : "(none given)");
+    if (a->dir.website)
+        fprintf(f, "  website:                 %s\n", a->dir.website);
+    if (a->dir.caa && *a->dir.caa)
+        fprintf(f, "  CAA identities:          %s\n", a->dir.caa);
+    fprintf(f, "  external account needed: %s\n", a->dir.eab_required ? "yes" : "no");
+    fprintf(f, "  renewal information:     %s\n",
+            a->dir.renewal_info ? a->dir.renewal_info : "(none: no ARI, RFC 9773)");
     describe_extras(a, f);
 }
 
@@ -135,11 +123,11 @@ json_object *ad_acme_describe_json(const struct ad_acme *a)
     if (!o)
         return NULL;
     const char *k[] = {"url", "newNonce", "newAccount", "newOrder", "termsOfService", "website", "renewalInfo"};
-    const char *v[] = {a->dir_url, a->new_nonce, a->new_account, a->new_order, a->tos, a->website, a->renewal_info};
+    const char *v[] = {a->dir_url, a->dir.new_nonce, a->dir.new_account, a->dir.new_order, a->dir.tos, a->dir.website, a->dir.renewal_info};
     for (size_t i = 0; i < sizeof k / sizeof *k; i++)
         json_object_object_add(o, k[i], v[i] ? json_object_new_string(v[i]) : NULL);
     json_object *caa = json_object_new_array();
-    for (const char *p = a->caa; caa && p && *p;) { /* kept comma-separated */
+    for (const char *p = a->dir.caa; caa && p && *p;) { /* kept comma-separated */
         size_t n = strcspn(p, ",");
         while (n && p[n - 1] == ' ')
             n--;
@@ -149,13 +137,13 @@ json_object *ad_acme_describe_json(const struct ad_acme *a)
         p += strspn(p, ", ");
     }
     json_object_object_add(o, "caaIdentities", caa);
-    json_object_object_add(o, "externalAccountRequired", json_object_new_boolean(a->eab_required));
+    json_object_object_add(o, "externalAccountRequired", json_object_new_boolean(a->dir.eab_required));
     return o;
 }
 
 const char *ad_acme_tos(const struct ad_acme *a)
 {
-    return a->tos;
+    return a->dir.tos;
 }
 
 void ad_acme_set_key(struct ad_acme *a, EVP_PKEY *key)
@@ -165,63 +153,19 @@ void ad_acme_set_key(struct ad_acme *a, EVP_PKEY *key)
 
 ad_status ad_acme_set_kid(struct ad_acme *a, const char *kid)
 {
-    return dupstr(&a->kid, kid);
-}
-
-ad_status ad_problem_format(const char *body, size_t len, char **out)
-{
-    ad_status rc = AD_ERR_PROTOCOL;
-    json_object *o = parse_json(body, len), *subs;
-    char *s = NULL;
-    const char *type = jstr(o, "type"), *detail = jstr(o, "detail");
-    if (!o || (!type && !detail))
-        goto out;
-    rc = AD_ERR_NOMEM;
-    if (!(s = ad_asprintf("%s%s%s", detail ? detail : "(no detail)", type ? " [" : "", type ? type : "")))
-        goto out;
-    if (type) {
-        char *t = ad_asprintf("%s]", s);
-        free(s);
-        if (!(s = t))
-            goto out;
-    }
-    if (json_object_object_get_ex(o, "subproblems", &subs) && json_object_is_type(subs, json_type_array)) {
-        size_t n = json_object_array_length(subs);
-        for (size_t i = 0; i < n && i < 100; i++) {
-            json_object *sp = json_object_array_get_idx(subs, i), *id;
-            const char *idv = NULL;
-            if (json_object_object_get_ex(sp, "identifier", &id))
-                idv = jstr(id, "value");
-            const char *st = jstr(sp, "type"), *sd = jstr(sp, "detail");
-            char *t = ad_asprintf("%s\n  %s: %s [%s]", s, idv ? idv : "(no identifier)", sd ? sd : "(no detail)",
-                                  st ? st : "no type");
-            free(s);
-            if (!(s = t))
-                goto out;
-        }
-    }
-    *out = s;
-    s = NULL;
-    rc = AD_OK;
-out:
-    free(s);
-    json_object_put(o);
-    return rc;
+    free(a->kid);
+    a->kid = NULL;
+    return !kid || (a->kid = strdup(kid)) ? AD_OK : AD_ERR_NOMEM;
 }
 
 /* BODY is a problem document of TYPE. */
 static bool is_problem(const char *body, size_t len, const char *type)
 {
-    json_object *o = parse_json(body, len);
+    json_object *o = ad_acme_json(body, len);
     const char *t = jstr(o, "type");
     bool r = t && strcmp(t, type) == 0;
     json_object_put(o);
     return r;
-}
-
-static bool is_bad_nonce(const char *body, size_t len)
-{
-    return is_problem(body, len, "urn:ietf:params:acme:error:badNonce");
 }
 
 static void show_problem(const char *what, const struct ad_http_response *r)
@@ -236,58 +180,28 @@ static void show_problem(const char *what, const struct ad_http_response *r)
 
 ad_status ad_acme_directory(struct ad_acme *a)
 {
+    struct ad_http_req q = {.method = "GET", .url = a->dir_url};
     struct ad_http_response r;
-    ad_status rc = ad_http_request(a->http, "GET", a->dir_url, NULL, NULL, NULL, &r);
-    json_object *o = NULL, *meta;
-    if (rc != AD_OK)
+    ad_status rc = batch_retry(a, &q, 1);
+    if (rc == AD_OK)
+        rc = q.rc;
+    r = q.resp;
+    if (rc != AD_OK) {
+        ad_http_response_clear(&r);
         return rc;
+    }
     rc = AD_ERR_PROTOCOL;
     if (r.status != 200) {
         ad_err("the ACME directory %s answered HTTP %ld: check --server", a->dir_url, r.status);
         goto out;
     }
-    o = parse_json(r.body, r.len);
-    const char *nn = jstr(o, "newNonce"), *na = jstr(o, "newAccount"), *no = jstr(o, "newOrder");
-    if (!nn || !na || !no) {
-        ad_err("%s is not an ACME directory (no newNonce/newAccount/newOrder): check --server", a->dir_url);
-        goto out;
+    rc = ad_acme_dir_parse(r.body, r.len, a->dir_url, &a->dir);
+    if (rc == AD_OK) {
+        json_object *o = ad_acme_json(r.body, r.len);
+        rc = o ? directory_extras(a, o) : AD_ERR_PROTOCOL;
+        json_object_put(o);
     }
-    rc = AD_ERR_NOMEM;
-    if (dupstr(&a->new_nonce, nn) || dupstr(&a->new_account, na) || dupstr(&a->new_order, no))
-        goto out;
-    const char *ri = jstr(o, "renewalInfo");
-    if (dupstr(&a->renewal_info, ri && strncmp(ri, "https://", 8) == 0 ? ri : NULL))
-        goto out;
-    if (json_object_object_get_ex(o, "meta", &meta)) {
-        json_object *caa, *eab;
-        if (dupstr(&a->tos, jstr(meta, "termsOfService")) || dupstr(&a->website, jstr(meta, "website")))
-            goto out;
-        if (json_object_object_get_ex(meta, "caaIdentities", &caa) && json_object_is_type(caa, json_type_array)) {
-            size_t n = json_object_array_length(caa), used = 0;
-            free(a->caa);
-            if (!(a->caa = calloc(1, 1)))
-                goto out;
-            for (size_t i = 0; i < n && i < 64; i++) {
-                json_object *e = json_object_array_get_idx(caa, i);
-                if (!json_object_is_type(e, json_type_string))
-                    continue;
-                const char *v = json_object_get_string(e);
-                size_t l = strlen(v);
-                char *c = realloc(a->caa, used + l + 3);
-                if (!c)
-                    goto out;
-                a->caa = c;
-                used += (size_t)sprintf(a->caa + used, "%s%s", used ? ", " : "", v);
-            }
-        }
-        a->eab_required = json_object_object_get_ex(meta, "externalAccountRequired", &eab) &&
-                          json_object_is_type(eab, json_type_boolean) && json_object_get_boolean(eab);
-    }
-    if (directory_extras(a, o) != AD_OK)
-        goto out;
-    rc = AD_OK;
 out:
-    json_object_put(o);
     ad_http_response_clear(&r);
     return rc;
 }
@@ -296,7 +210,10 @@ out:
  * each need their own. */
 static void nonce_put(struct ad_acme *a, char *n)
 {
-    if (a->nnonces < AD_NONCE_POOL)
+    if (!ad_acme_nonce_ok(n)) { /* RFC 8555 6.5.1: ignored */
+        ad_debug("ignoring a Replay-Nonce that is not base64url");
+        free(n);
+    } else if (a->nnonces < AD_NONCE_POOL)
         a->nonces[a->nnonces++] = n;
     else
         free(n);
@@ -305,6 +222,114 @@ static void nonce_put(struct ad_acme *a, char *n)
 static char *nonce_take(struct ad_acme *a)
 {
     return a->nnonces ? a->nonces[--a->nnonces] : NULL;
+}
+
+/* Milliseconds to wait before trying Q again after its TRIES-th failure,
+ * the first try having started at STARTED; -1 when not to: the failure is
+ * not one that may pass (a refused, reset or cut connection; HTTP 5xx other
+ * than 501 and 505; HTTP 429 with a Retry-After), or the try would start
+ * later than --http-timeout after the first.  Retry-After is honoured (the
+ * wait is at least that long), and the wait has up to a quarter added at
+ * random, so that many clients do not come back at the same moment. */
+static long retry_delay(const struct ad_acme *a, const struct ad_http_req *q, unsigned tries, uint64_t started)
+{
+    long ra = -1;
+    if (q->rc == AD_ERR_NETWORK && !q->transient)
+        return -1;
+    if (q->rc == AD_OK) {
+        long s = q->resp.status;
+        if ((s == 429 && q->resp.retry_after < 0) || (s != 429 && (s < 500 || s == 501 || s == 505)))
+            return -1;
+        ra = q->resp.retry_after;
+    } else if (q->rc != AD_ERR_NETWORK) {
+        return -1;
+    }
+    uint64_t d = AD_RETRY_FIRST_MS << (tries > 6 ? 5 : tries - 1);
+    unsigned char r = 0;
+    if (d > AD_RETRY_STEP_MAX_MS)
+        d = AD_RETRY_STEP_MAX_MS;
+    if (RAND_bytes(&r, 1) == 1)
+        d += d * r / 1024;
+    if (ra >= 0 && (uint64_t)ra * 1000 > d)
+        d = (uint64_t)ra * 1000;
+    if (ad_now_ms() + d > started + ad_http_timeout_ms(a->http)) {
+        if (ra >= 0 && (uint64_t)ra * 1000 >= d)
+            ad_err("%s %s: the CA asks to come back in %ld s (Retry-After), later than --http-timeout allows: "
+                   "run acme-dns again then", q->method, q->url, ra);
+        return -1;
+    }
+    return (long)d;
+}
+
+/* Say that Q (for WHAT, or NULL: Q's method and URL) failed in a way that
+ * may pass, and when it is tried again. */
+static void say_retry(const char *what, const struct ad_http_req *q, long delay_ms)
+{
+    if (q->rc != AD_OK && what)
+        ad_warn("%s: %s: trying again in %.1f s", what, q->error, delay_ms / 1000.0);
+    else if (q->rc != AD_OK)
+        ad_warn("%s: trying again in %.1f s", q->error, delay_ms / 1000.0);
+    else if (what)
+        ad_warn("%s: the CA answered HTTP %ld: trying again in %.1f s", what, q->resp.status, delay_ms / 1000.0);
+    else
+        ad_warn("%s %s: the CA answered HTTP %ld: trying again in %.1f s", q->method, q->url, q->resp.status,
+                delay_ms / 1000.0);
+}
+
+/* ad_http_batch for requests that may be sent again as they are (GET,
+ * HEAD): each that failed in a way that may pass is tried again after its
+ * delay (retry_delay); the others keep their outcome.  A transport failure
+ * not tried again is logged. */
+static ad_status batch_retry(struct ad_acme *a, struct ad_http_req *q, size_t n)
+{
+    uint64_t started = ad_now_ms(), wait = 0;
+    unsigned *tries = calloc(n ? n : 1, sizeof *tries);
+    size_t *todo = calloc(n ? n : 1, sizeof *todo), m = n;
+    struct ad_http_req *sub = calloc(n ? n : 1, sizeof *sub);
+    ad_status rc = AD_ERR_NOMEM;
+    if (!tries || !todo || !sub) {
+        for (size_t i = 0; i < n; i++)
+            q[i].rc = rc;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        todo[i] = i;
+    for (;;) {
+        for (size_t k = 0; k < m; k++) {
+            sub[k] = q[todo[k]];
+            sub[k].quiet = true;
+        }
+        rc = ad_http_batch(a->http, sub, m);
+        size_t again = 0;
+        for (size_t k = 0; k < m; k++) {
+            struct ad_http_req *r = &q[todo[k]];
+            *r = sub[k];
+            long d = rc == AD_OK ? retry_delay(a, r, ++tries[todo[k]], started) : -1;
+            if (d >= 0) {
+                say_retry(NULL, r, d);
+                ad_http_response_clear(&r->resp);
+                todo[again++] = todo[k];
+                wait = (uint64_t)d > wait ? (uint64_t)d : wait;
+            } else if (r->rc == AD_ERR_NETWORK) {
+                ad_err("%s", r->error);
+            }
+        }
+        if (rc != AD_OK || !again)
+            break;
+        if (!ad_sleep_ms(wait)) {
+            rc = AD_ERR_INTERRUPTED;
+            for (size_t k = 0; k < again; k++)
+                q[todo[k]].rc = rc;
+            break;
+        }
+        m = again;
+        wait = 0;
+    }
+out:
+    free(tries);
+    free(todo);
+    free(sub);
+    return rc;
 }
 
 /* Make sure the pool holds at least WANT nonces. */
@@ -319,22 +344,44 @@ static ad_status nonce_fill(struct ad_acme *a, size_t want)
     memset(q, 0, sizeof q);
     for (size_t i = 0; i < n; i++) {
         q[i].method = "HEAD";
-        q[i].url = a->new_nonce;
+        q[i].url = a->dir.new_nonce;
     }
-    ad_status rc = ad_http_batch(a->http, q, n);
+    ad_status rc = batch_retry(a, q, n);
     for (size_t i = 0; i < n; i++) {
-        if (q[i].rc == AD_OK && q[i].resp.nonce) {
+        if (q[i].rc == AD_OK && q[i].resp.nonce && ad_acme_nonce_ok(q[i].resp.nonce)) {
             nonce_put(a, q[i].resp.nonce);
             q[i].resp.nonce = NULL;
         } else if (rc == AD_OK) {
             rc = q[i].rc != AD_OK ? q[i].rc : AD_ERR_PROTOCOL;
             if (q[i].rc == AD_OK)
-                ad_err("the CA's newNonce (%s) gave no Replay-Nonce (HTTP %ld)", a->new_nonce, q[i].resp.status);
+                ad_err("the CA's newNonce (%s) gave no usable Replay-Nonce (HTTP %ld)", a->dir.new_nonce,
+                       q[i].resp.status);
         }
         ad_http_response_clear(&q[i].resp);
     }
     return rc;
 }
+
+/* How a post is tried again after a failure that may pass (see
+ * retry_delay).  The CA may have acted on a post whose answer was lost, and
+ * every try is signed anew with a fresh nonce (RFC 8555 6.5), so it depends
+ * on what the post does:
+ *   AD_RETRY_NONE    not again (the default: badNonce only, which the CA
+ *                    refused before acting on the post);
+ *   AD_RETRY_REPEAT  sent again as it is: POST-as-GET (always, whatever the
+ *                    post says: it changes nothing), newAccount (the key's
+ *                    account comes back, RFC 8555 7.3.1), newOrder (an extra
+ *                    order, never answered, expires and costs nothing);
+ *   AD_RETRY_CHECK   it changes the state once (a challenge answer,
+ *                    finalize): sent again as it is, and when the CA refuses
+ *                    it (a challenge "not pending", orderNotReady), the object
+ *                    at CHECK_URL is fetched: if it is processing, valid or
+ *                    invalid, the CA had acted on an earlier try whose answer
+ *                    was lost (libcurl itself sends a request again when a
+ *                    kept-alive connection dies before any answer, and the CA
+ *                    then sees a used nonce), and that object is the answer.
+ */
+enum ad_retry { AD_RETRY_NONE, AD_RETRY_REPEAT, AD_RETRY_CHECK };
 
 struct post {
     const char *url;
@@ -344,19 +391,37 @@ struct post {
     json_object *json;     /* parsed body when wanted */
     ad_status rc;
     bool quiet;            /* an HTTP error is not shown (the caller looks at resp) */
+    enum ad_retry retry;
+    const char *check_url; /* AD_RETRY_CHECK */
 };
 
+/* The object in BODY (a challenge, an order) has been acted on: its status
+ * is processing, valid or invalid. */
+static bool acted_on(const char *body, size_t len)
+{
+    json_object *o = ad_acme_json(body, len), *v;
+    const char *s = o && json_object_object_get_ex(o, "status", &v) && json_object_is_type(v, json_type_string)
+                        ? json_object_get_string(v)
+                        : "";
+    bool r = strcmp(s, "processing") == 0 || strcmp(s, "valid") == 0 || strcmp(s, "invalid") == 0;
+    json_object_put(o);
+    return r;
+}
+
 /* Signed POSTs, run concurrently (each with its own nonce).  An HTTP error
- * shows the problem with WHAT and gives AD_ERR_ACME; badNonce is retried.
- * WANT_JSON: the body must be JSON (p->json, caller puts it).  Returns the
- * first failure, AD_OK when every post succeeded. */
+ * shows the problem with WHAT and gives AD_ERR_ACME; badNonce is retried,
+ * and failures that may pass as each post's retry says.  WANT_JSON: the
+ * body must be JSON (p->json, caller puts it).  Returns the first failure,
+ * AD_OK when every post succeeded. */
 static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, size_t n, bool use_jwk,
                            const char *accept, bool want_json)
 {
     struct ad_http_req q[AD_HTTP_PARALLEL];
     char *bodies[AD_HTTP_PARALLEL] = {0};
     size_t idx[AD_HTTP_PARALLEL];
-    int attempts[AD_HTTP_PARALLEL];
+    unsigned nonces[AD_HTTP_PARALLEL], tries[AD_HTTP_PARALLEL];
+    bool checking[AD_HTTP_PARALLEL];  /* this try fetches the post's check_url */
+    struct ad_http_response held[AD_HTTP_PARALLEL]; /* the refusal that the check may explain */
     ad_status rc = AD_OK;
     size_t done = 0;
 
@@ -367,28 +432,39 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
     }
     while (done < n && rc == AD_OK) {
         size_t m = n - done < AD_HTTP_PARALLEL ? n - done : AD_HTTP_PARALLEL;
+        uint64_t started = ad_now_ms(), wait = 0;
         for (size_t k = 0; k < m; k++) {
             idx[k] = done + k;
-            attempts[k] = 0;
+            nonces[k] = tries[k] = 0;
+            checking[k] = false;
+            memset(&held[k], 0, sizeof held[k]);
         }
-        /* Send this round's posts until none asks for a new nonce. */
+        /* Send this round's posts until none is to be tried again. */
         size_t live = m;
         while (live && rc == AD_OK) {
+            if (wait && !ad_sleep_ms(wait)) {
+                rc = AD_ERR_INTERRUPTED;
+                break;
+            }
+            wait = 0;
             if ((rc = nonce_fill(a, live)) != AD_OK)
                 break;
             memset(q, 0, sizeof q);
             for (size_t k = 0; k < live; k++) {
+                const struct post *pp = &p[idx[k]];
+                const char *url = checking[k] ? pp->check_url : pp->url;
                 char *nonce = nonce_take(a);
-                rc = ad_jws_sign(a->key, use_jwk ? NULL : a->kid, nonce, p[idx[k]].url, p[idx[k]].payload,
+                rc = ad_jws_sign(a->key, use_jwk ? NULL : a->kid, nonce, url, checking[k] ? "" : pp->payload,
                                  &bodies[k]);
                 free(nonce);
                 if (rc != AD_OK)
                     break;
                 q[k].method = "POST";
-                q[k].url = p[idx[k]].url;
+                q[k].url = url;
                 q[k].ctype = "application/jose+json";
                 q[k].body = bodies[k];
-                q[k].accept = accept;
+                q[k].accept = checking[k] ? NULL : accept;
+                q[k].quiet = true;
             }
             if (rc == AD_OK)
                 rc = ad_http_batch(a->http, q, live);
@@ -398,21 +474,62 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                 bodies[k] = NULL;
                 struct ad_http_response *r = &q[k].resp;
                 struct post *pp = &p[idx[k]];
-                if (q[k].rc != AD_OK || rc != AD_OK) {
+                const char *w = pp->what ? pp->what : what;
+                bool requeue = false;
+                if (rc != AD_OK) {
                     pp->rc = q[k].rc != AD_OK ? q[k].rc : rc;
                     ad_http_response_clear(r);
+                    ad_http_response_clear(&held[k]);
                     continue;
                 }
-                if (r->nonce) {
+                if (q[k].rc == AD_OK && r->nonce) {
                     nonce_put(a, r->nonce);
                     r->nonce = NULL;
                 }
-                const char *w = pp->what ? pp->what : what;
-                if (r->status >= 400 && is_bad_nonce(r->body, r->len) && attempts[k] < AD_BADNONCE_RETRIES) {
+                enum ad_retry how = checking[k] || !*pp->payload ? AD_RETRY_REPEAT : pp->retry;
+                bool bad_nonce = q[k].rc == AD_OK && r->status >= 400 && nonces[k] < AD_BADNONCE_RETRIES &&
+                                 ad_acme_is_bad_nonce(r->body, r->len);
+                long d = !bad_nonce && how != AD_RETRY_NONE ? retry_delay(a, &q[k], tries[k] + 1, started) : -1;
+                if (bad_nonce) {
                     ad_debug("%s: the CA rejected our nonce (badNonce): retrying with a fresh one", w);
+                    nonces[k]++;
+                    requeue = true;
+                } else if (d >= 0) {
+                    say_retry(w, &q[k], d);
+                    tries[k]++;
+                    wait = (uint64_t)d > wait ? (uint64_t)d : wait;
+                    requeue = true;
+                } else if (q[k].rc != AD_OK) {
+                    if (q[k].rc == AD_ERR_NETWORK)
+                        ad_err("%s", q[k].error);
+                    pp->rc = q[k].rc;
+                    ad_http_response_clear(&held[k]);
+                    continue;
+                } else if (!checking[k] && pp->retry == AD_RETRY_CHECK && r->status >= 400 && r->status < 500) {
+                    ad_debug("%s: refused: asking whether the CA had acted on an earlier try", w);
+                    held[k] = *r;
+                    memset(r, 0, sizeof *r);
+                    checking[k] = requeue = true;
+                } else if (checking[k]) {
+                    bool acted = r->status < 400 && acted_on(r->body, r->len);
+                    ad_debug("%s: %s", w, acted ? "the CA had acted on it before its answer was lost: going on"
+                                                : "the CA had not acted on it: its refusal stands");
+                    if (!acted) {
+                        ad_http_response_clear(r);
+                        *r = held[k];
+                        memset(&held[k], 0, sizeof held[k]);
+                    }
+                    ad_http_response_clear(&held[k]);
+                }
+                if (requeue) {
                     ad_http_response_clear(r);
                     idx[again] = idx[k];
-                    attempts[again] = attempts[k] + 1;
+                    nonces[again] = nonces[k];
+                    tries[again] = tries[k];
+                    checking[again] = checking[k];
+                    held[again] = held[k];
+                    if (again != k)
+                        memset(&held[k], 0, sizeof held[k]);
                     again++;
                     continue;
                 }
@@ -422,7 +539,7 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
                     if (!pp->quiet)
                         show_problem(w, &pp->resp);
                     pp->rc = AD_ERR_ACME;
-                } else if (want_json && !(pp->json = parse_json(pp->resp.body, pp->resp.len))) {
+                } else if (want_json && !(pp->json = ad_acme_json(pp->resp.body, pp->resp.len))) {
                     ad_err("%s: the CA's answer is not JSON (HTTP %ld)", w, pp->resp.status);
                     pp->rc = AD_ERR_PROTOCOL;
                 } else {
@@ -431,6 +548,8 @@ static ad_status post_many(struct ad_acme *a, const char *what, struct post *p, 
             }
             live = again;
         }
+        for (size_t k = 0; k < live; k++) /* stopped early */
+            ad_http_response_clear(&held[k]);
         done += m;
     }
     for (size_t i = 0; i < n; i++) {
@@ -451,11 +570,11 @@ static bool fatal(ad_status rc)
     return rc == AD_ERR_NOMEM || rc == AD_ERR_INTERRUPTED;
 }
 
-/* One signed POST (PAYLOAD "" = POST-as-GET); see post_many. */
-static ad_status post(struct ad_acme *a, const char *what, const char *url, const char *payload, bool use_jwk,
-                      const char *accept, struct ad_http_response *r, json_object **json)
+/* One signed POST (PAYLOAD "" = POST-as-GET) tried again as HOW says; see post_many. */
+static ad_status post_how(struct ad_acme *a, const char *what, const char *url, const char *payload, bool use_jwk,
+                          const char *accept, enum ad_retry how, struct ad_http_response *r, json_object **json)
 {
-    struct post p = {url, payload, NULL, {0}, NULL, AD_OK, false};
+    struct post p = {.url = url, .payload = payload, .retry = how};
     ad_status rc = post_many(a, what, &p, 1, use_jwk, accept, json != NULL);
     *r = p.resp;
     if (json)
@@ -463,6 +582,13 @@ static ad_status post(struct ad_acme *a, const char *what, const char *url, cons
     else
         json_object_put(p.json);
     return rc;
+}
+
+/* One signed POST (PAYLOAD "" = POST-as-GET); see post_many. */
+static ad_status post(struct ad_acme *a, const char *what, const char *url, const char *payload, bool use_jwk,
+                      const char *accept, struct ad_http_response *r, json_object **json)
+{
+    return post_how(a, what, url, payload, use_jwk, accept, AD_RETRY_NONE, r, json);
 }
 
 ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, bool find_first, char **url_out,
@@ -476,8 +602,8 @@ ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, 
         goto out;
     if (find_first) {
         json_object_object_add(req, "onlyReturnExisting", json_object_new_boolean(1));
-        rc = post(a, "looking up the account", a->new_account, json_object_to_json_string(req), true, NULL, &r,
-                  NULL);
+        rc = post_how(a, "looking up the account", a->dir.new_account, json_object_to_json_string(req), true, NULL,
+                      AD_RETRY_REPEAT, &r, NULL);
         if (rc == AD_OK && r.location && (r.status == 200 || r.status == 201)) {
             *url_out = r.location;
             r.location = NULL;
@@ -493,7 +619,7 @@ ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, 
         goto out;
     if (!agree_tos) {
         ad_err("a new account needs agreement to the CA's terms of service%s%s: read them and add --agree-tos",
-               a->tos ? " at " : "", a->tos ? a->tos : "");
+               a->dir.tos ? " at " : "", a->dir.tos ? a->dir.tos : "");
         rc = AD_ERR_USAGE;
         goto out;
     }
@@ -513,7 +639,8 @@ ad_status ad_acme_account(struct ad_acme *a, const char *email, bool agree_tos, 
     }
     if ((rc = eab_member(a, req)) != AD_OK)
         goto out;
-    rc = post(a, "creating the account", a->new_account, json_object_to_json_string(req), true, NULL, &r, &resp);
+    rc = post_how(a, "creating the account", a->dir.new_account, json_object_to_json_string(req), true, NULL,
+                  AD_RETRY_REPEAT, &r, &resp);
     if (rc == AD_ERR_ACME && a->eab_kid)
         ad_err("the CA refused the new account with the external account binding of key ID %s: check --eab-kid "
                "and the HMAC key (ACME_DNS_EAB_HMAC_KEY or --eab-hmac-key-file) the CA gave you",
@@ -547,43 +674,6 @@ void ad_order_clear(struct ad_order *o)
     free(o->authz);
     ad_strv_free(o->alternates, o->nalternates);
     memset(o, 0, sizeof *o);
-}
-
-/* Update O from an order object. */
-static ad_status order_from_json(struct ad_order *o, json_object *j)
-{
-    json_object *arr;
-    const char *st = jstr(j, "status"), *fin = jstr(j, "finalize");
-    if (!st || !fin) {
-        ad_err("the CA's order has no status or finalize URL");
-        return AD_ERR_PROTOCOL;
-    }
-    if (dupstr(&o->status, st) || dupstr(&o->finalize, fin) || dupstr(&o->certificate, jstr(j, "certificate")))
-        return AD_ERR_NOMEM;
-    if (json_object_object_get_ex(j, "authorizations", &arr) && json_object_is_type(arr, json_type_array)) {
-        size_t n = json_object_array_length(arr);
-        if (n > AD_MAX_AUTHZ) {
-            ad_err("the CA's order has %zu authorizations: too many", n);
-            return AD_ERR_PROTOCOL;
-        }
-        for (size_t i = 0; i < o->nauthz; i++)
-            free(o->authz[i]);
-        free(o->authz);
-        o->nauthz = 0;
-        if (!(o->authz = calloc(n ? n : 1, sizeof *o->authz)))
-            return AD_ERR_NOMEM;
-        for (size_t i = 0; i < n; i++) {
-            json_object *u = json_object_array_get_idx(arr, i);
-            if (!json_object_is_type(u, json_type_string)) {
-                ad_err("the CA's order lists an authorization that is not a URL");
-                return AD_ERR_PROTOCOL;
-            }
-            if (!(o->authz[i] = strdup(json_object_get_string(u))))
-                return AD_ERR_NOMEM;
-            o->nauthz++;
-        }
-    }
-    return AD_OK;
 }
 
 /* The newOrder payload: identifiers, and replaces (RFC 9773 5) when given. */
@@ -628,9 +718,10 @@ static ad_status post_orders(struct ad_acme *a, struct ad_order_req *q, const si
         if (!(payloads[k] = order_payload(r)) ||
             !(whats[k] = ad_asprintf("creating the order for %s%s", r->names[0], r->n > 1 ? " and others" : "")))
             goto out;
-        p[k].url = a->new_order;
+        p[k].url = a->dir.new_order;
         p[k].payload = payloads[k];
         p[k].what = whats[k];
+        p[k].retry = AD_RETRY_REPEAT;
     }
     rc = post_many(a, "creating the order", p, n, false, NULL, true);
     for (size_t k = 0; k < n; k++) {
@@ -643,7 +734,7 @@ static ad_status post_orders(struct ad_acme *a, struct ad_order_req *q, const si
         if (r->rc == AD_OK) {
             r->order.url = p[k].resp.location;
             p[k].resp.location = NULL;
-            r->rc = order_from_json(&r->order, p[k].json);
+            r->rc = ad_acme_order_parse(&r->order, p[k].json);
         }
         if (r->rc == AD_OK && r->order.nauthz == 0 && strcmp(r->order.status, "pending") == 0) {
             ad_err("%s: the CA's pending order has no authorizations", whats[k]);
@@ -704,51 +795,6 @@ void ad_authz_clear(struct ad_authz *az)
     memset(az, 0, sizeof *az);
 }
 
-static bool token_ok(const char *t)
-{
-    size_t n = strlen(t);
-    if (n < 16 || n > 256)
-        return false;
-    for (; *t; t++)
-        if (!((*t >= 'A' && *t <= 'Z') || (*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') || *t == '-' ||
-              *t == '_'))
-            return false;
-    return true;
-}
-
-/* Fill AZ (url already set) from an authorization object. */
-static ad_status authz_from_json(struct ad_authz *az, json_object *j)
-{
-    json_object *id, *ch, *wc;
-    const char *st = jstr(j, "status");
-    if (!st || !json_object_object_get_ex(j, "identifier", &id) || !jstr(id, "value")) {
-        ad_err("the CA's authorization %s has no status or identifier", az->url);
-        return AD_ERR_PROTOCOL;
-    }
-    if (dupstr(&az->status, st) || dupstr(&az->domain, jstr(id, "value")))
-        return AD_ERR_NOMEM;
-    az->wildcard = json_object_object_get_ex(j, "wildcard", &wc) && json_object_get_boolean(wc);
-    if (json_object_object_get_ex(j, "challenges", &ch) && json_object_is_type(ch, json_type_array)) {
-        size_t n = json_object_array_length(ch);
-        for (size_t i = 0; i < n && i < 64; i++) {
-            json_object *c = json_object_array_get_idx(ch, i);
-            const char *type = jstr(c, "type");
-            if (!type || strcmp(type, "dns-01") != 0)
-                continue;
-            const char *url = jstr(c, "url"), *tok = jstr(c, "token");
-            if (!url || !tok || !token_ok(tok)) {
-                ad_err("the CA's dns-01 challenge for %s has no URL or a malformed token", az->domain);
-                return AD_ERR_PROTOCOL;
-            }
-            if (dupstr(&az->chall_url, url) || dupstr(&az->token, tok) ||
-                dupstr(&az->chall_status, jstr(c, "status")))
-                return AD_ERR_NOMEM;
-            break;
-        }
-    }
-    return AD_OK;
-}
-
 /* POST-as-GET every authorization of AZ[IDX[0..n)] concurrently and update
  * them; RCS[k] is the outcome for AZ[IDX[k]]. */
 static ad_status refresh_authzs(struct ad_acme *a, const char *what, struct ad_authz *az, const size_t *idx, size_t n,
@@ -766,7 +812,7 @@ static ad_status refresh_authzs(struct ad_acme *a, const char *what, struct ad_a
     for (size_t i = 0; i < n; i++) {
         rcs[i] = p[i].rc;
         if (rcs[i] == AD_OK)
-            rcs[i] = authz_from_json(&az[idx[i]], p[i].json);
+            rcs[i] = ad_acme_authz_parse(&az[idx[i]], p[i].json);
         if (retry_after && p[i].resp.retry_after > *retry_after)
             *retry_after = p[i].resp.retry_after;
         json_object_put(p[i].json);
@@ -795,9 +841,12 @@ ad_status ad_acme_respond(struct ad_acme *a, struct ad_authz *az, const size_t *
             continue;
         p[m].url = z->chall_url;
         p[m].payload = "{}";
+        p[m].retry = AD_RETRY_CHECK;
+        p[m].check_url = z->chall_url;
         which[m++] = k;
     }
     rc = post_many(a, "answering the challenges", p, m, false, NULL, false);
+    ad_kill_point("challenge");
     for (size_t i = 0; i < m; i++) {
         rcs[which[i]] = p[i].rc;
         ad_http_response_clear(&p[i].resp);
@@ -934,10 +983,13 @@ ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *const *orders, co
         p[k].url = orders[k]->finalize;
         p[k].payload = payloads[k];
         p[k].what = whats[k];
+        p[k].retry = AD_RETRY_CHECK;
+        p[k].check_url = orders[k]->url;
         live[k] = k;
         rcs[k] = AD_OK;
     }
     rc = post_many(a, "finalizing the order", p, n, false, NULL, true);
+    ad_kill_point("finalize");
     rc = fatal(rc) ? rc : AD_OK;
     m = n;
     for (;;) {
@@ -948,7 +1000,7 @@ ad_status ad_acme_finalize(struct ad_acme *a, struct ad_order *const *orders, co
             struct ad_order *o = orders[k];
             if (p[i].rc != AD_OK)
                 rcs[k] = p[i].rc;
-            else if ((rcs[k] = order_from_json(o, p[i].json)) != AD_OK)
+            else if ((rcs[k] = ad_acme_order_parse(o, p[i].json)) != AD_OK)
                 ;
             else if (strcmp(o->status, "valid") == 0 && o->certificate)
                 ;
@@ -1055,7 +1107,7 @@ ad_status ad_acme_download_urls(struct ad_acme *a, const char *const *urls, cons
 
 const char *ad_acme_renewal_info(const struct ad_acme *a)
 {
-    return a->renewal_info;
+    return a->dir.renewal_info;
 }
 
 ad_status ad_acme_fetch_renewal_info(struct ad_acme *a, struct ad_ari_fetch *f, size_t n)
@@ -1063,19 +1115,19 @@ ad_status ad_acme_fetch_renewal_info(struct ad_acme *a, struct ad_ari_fetch *f, 
     struct ad_http_req *q = calloc(n ? n : 1, sizeof *q);
     char **urls = calloc(n ? n : 1, sizeof *urls);
     ad_status rc = AD_ERR_NOMEM;
-    if (!q || !urls || !a->renewal_info)
+    if (!q || !urls || !a->dir.renewal_info)
         goto out;
-    size_t base = strlen(a->renewal_info);
-    bool slash = base && a->renewal_info[base - 1] == '/';
+    size_t base = strlen(a->dir.renewal_info);
+    bool slash = base && a->dir.renewal_info[base - 1] == '/';
     for (size_t k = 0; k < n; k++) {
         memset(&f[k].resp, 0, sizeof f[k].resp);
         f[k].rc = AD_ERR_INTERNAL;
-        if (!(urls[k] = ad_asprintf("%s%s%s", a->renewal_info, slash ? "" : "/", f[k].id)))
+        if (!(urls[k] = ad_asprintf("%s%s%s", a->dir.renewal_info, slash ? "" : "/", f[k].id)))
             goto out;
         q[k].method = "GET";
         q[k].url = urls[k];
     }
-    rc = ad_http_batch(a->http, q, n);
+    rc = batch_retry(a, q, n);
     for (size_t k = 0; k < n; k++) {
         f[k].rc = rc != AD_OK ? rc : q[k].rc;
         if (q[k].rc == AD_OK)
@@ -1243,12 +1295,12 @@ ad_status ad_acme_set_eab(struct ad_acme *a, const char *kid, const uint8_t *key
 
 bool ad_acme_eab_required(const struct ad_acme *a)
 {
-    return a->eab_required;
+    return a->dir.eab_required;
 }
 
 static ad_status eab_check(const struct ad_acme *a)
 {
-    if (!a->eab_required || a->eab_kid)
+    if (!a->dir.eab_required || a->eab_kid)
         return AD_OK;
     ad_err("the CA at %s needs an external account to make a new account (its directory says "
            "externalAccountRequired): give the key ID the CA gave you with --eab-kid KID, and its HMAC key in the "
@@ -1263,10 +1315,10 @@ static ad_status eab_member(const struct ad_acme *a, json_object *req)
     char *jws = NULL;
     if (!a->eab_kid)
         return AD_OK;
-    ad_status rc = ad_jws_eab(a->eab_kid, a->eab_key, a->eab_len, a->new_account, a->key, &jws);
+    ad_status rc = ad_jws_eab(a->eab_kid, a->eab_key, a->eab_len, a->dir.new_account, a->key, &jws);
     if (rc != AD_OK)
         return rc;
-    json_object *o = parse_json(jws, strlen(jws));
+    json_object *o = ad_acme_json(jws, strlen(jws));
     free(jws);
     if (!o)
         return AD_ERR_NOMEM;
@@ -1284,7 +1336,7 @@ void ad_account_info_clear(struct ad_account_info *i)
 
 ad_status ad_account_info_parse(const char *body, size_t len, struct ad_account_info *out)
 {
-    json_object *o = parse_json(body, len), *c;
+    json_object *o = ad_acme_json(body, len), *c;
     ad_status rc = AD_ERR_PROTOCOL;
     memset(out, 0, sizeof *out);
     if (!o || !json_object_is_type(o, json_type_object))
@@ -1329,7 +1381,7 @@ static ad_status account_post(struct ad_acme *a, const char *what, const char *p
 
 ad_status ad_acme_account_find(struct ad_acme *a, char **url)
 {
-    struct post p = {.url = a->new_account, .payload = "{\"onlyReturnExisting\":true}", .quiet = true};
+    struct post p = {.url = a->dir.new_account, .payload = "{\"onlyReturnExisting\":true}", .quiet = true};
     ad_status rc = post_many(a, "looking up the account", &p, 1, true, NULL, false);
     if (rc == AD_OK && (!p.resp.location || (p.resp.status != 200 && p.resp.status != 201)))
         rc = AD_ERR_ACME;

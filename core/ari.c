@@ -9,6 +9,7 @@
 
 #include "acme.h"
 #include "log.h"
+#include "parse.h"
 #include "store.h"
 #include "util.h"
 #include "walltime.h"
@@ -30,7 +31,7 @@ static json_object *parse_object(const char *buf, size_t len, size_t max, const 
         *err = "it is not JSON";
         json_object_put(o);
         o = NULL;
-    } else if (!json_object_is_type(o, json_type_object) || strspn(buf + end, " \t\r\n") != len - end) {
+    } else if (!json_object_is_type(o, json_type_object) || !ad_only_blanks(buf + end, len - end)) {
         *err = "it is not one JSON object";
         json_object_put(o);
         o = NULL;

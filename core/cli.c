@@ -17,7 +17,8 @@ enum {
     O_SERVER = 256, O_STAGING, O_CA_BUNDLE, O_EMAIL, O_AGREE_TOS, O_STATE_DIR, O_CERT_NAME, O_KEY_TYPE,
     O_ACCOUNT_KEY_TYPE, O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS,
     O_HTTP_TIMEOUT, O_DEPLOY_HOOK, O_FORCE, O_JSON,
-    O_REASON, O_YES, O_PROFILE, O_PREFERRED_CHAIN, O_REUSE_KEY, O_EAB_KID, O_EAB_KEY_FILE
+    O_REASON, O_YES, O_PROFILE, O_PREFERRED_CHAIN, O_REUSE_KEY, O_EAB_KID, O_EAB_KEY_FILE,
+    O_LOCK_TIMEOUT
 };
 
 static const struct option longopts[] = {
@@ -53,6 +54,7 @@ static const struct option longopts[] = {
     {"reuse-key", no_argument, NULL, O_REUSE_KEY},
     {"eab-kid", required_argument, NULL, O_EAB_KID},
     {"eab-hmac-key-file", required_argument, NULL, O_EAB_KEY_FILE},
+    {"lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -113,7 +115,8 @@ void ad_cli_usage(FILE *f)
           "  -v, --verbose                more output (twice: debug)\n"
           "  -q, --quiet                  nothing at all on success (but --json's object); errors on stderr\n"
           "  --version                    print the version\n"
-          "  -h, --help                   this help; with --provider NAME, that provider's options\n",
+          "  -h, --help                   this help; with --provider NAME, that provider's options\n"
+          "  --lock-timeout SECS          how long to wait while another run uses the state folder (default 300)\n",
           f);
     fputs("  --profile NAME               issue: the CA's certificate profile (acme-dns directory lists them)\n"
           "  --preferred-chain ISSUER_CN  issue: of the chains the CA offers, the one whose topmost issuer has\n"
@@ -151,6 +154,7 @@ void ad_cli_usage(FILE *f)
           "  8    file-system or key error\n"
           "  9    the deploy hook failed (the new certificate is in place)\n"
           "  10   renew: at least one certificate could not be renewed (see its summary line)\n"
+          "  11   another acme-dns run held the state folder for longer than --lock-timeout\n"
           "  130  interrupted (SIGINT or SIGTERM); records were cleaned up\n",
           f);
 }
@@ -507,6 +511,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
     cli->propagation_timeout = 120;
     cli->http_timeout = 60;
     cli->reason = -1;
+    cli->lock_timeout = 300;
     opterr = 0;
     optind = 0; /* full re-initialisation (glibc) so that parsing can run twice */
     while (rc == AD_OK && (c = getopt_long(argc, argv, ":p:d:vqh", longopts, NULL)) != -1) {
@@ -653,6 +658,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         case O_REUSE_KEY:
         case O_EAB_KID:
         case O_EAB_KEY_FILE: rc = ca_option(cli, c, optarg); break;
+        case O_LOCK_TIMEOUT: rc = parse_uint("--lock-timeout", optarg, 86400, &cli->lock_timeout); break;
         case 'v': verbose++; break;
         case 'q': quiet = 1; break;
         case O_VERSION: cli->version = true; break;

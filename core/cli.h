@@ -64,6 +64,7 @@ struct ad_cli {
     struct ad_cli_provider *providers;
     size_t nproviders;
     size_t *domain_provider;       /* per domain: index into providers */
+    unsigned lock_timeout;         /* seconds: the longest wait for another run's lock */
 };
 
 

@@ -6,7 +6,9 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -121,6 +123,11 @@ void ad_http_set_timeouts(struct ad_http *h, unsigned connect_ms, unsigned reque
 {
     h->connect_ms = (long)connect_ms;
     h->request_ms = (long)request_ms;
+}
+
+unsigned ad_http_timeout_ms(const struct ad_http *h)
+{
+    return (unsigned)h->request_ms;
 }
 
 void ad_http_response_clear(struct ad_http_response *r)
@@ -304,57 +311,89 @@ static bool is_tls_failure(CURLcode c)
     }
 }
 
+/* Say what failed: into Q's error, and in the log unless Q is quiet. */
+static void say(struct ad_http_req *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct ad_http_req *q, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q->error, sizeof q->error, fmt, ap);
+    va_end(ap);
+    if (!q->quiet)
+        ad_err("%s", q->error);
+}
+
+/* A failure that may pass: the connection was refused, reset or cut, or an
+ * HTTP/2 stream failed.  (A timeout has used the whole wait already; TLS,
+ * name and proxy failures are settings to fix.) */
+static bool is_transient(CURLcode c)
+{
+    switch (c) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Say what went wrong with a transfer that ended with C; the status. */
 static ad_status job_failure(struct job *j, CURLcode c)
 {
-    const struct ad_http_req *q = j->req;
+    struct ad_http_req *q = j->req;
     const char *why = j->err[0] ? j->err : curl_easy_strerror(c);
     long proxy_code = 0;
     curl_off_t got = 0;
     curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
     if (c == CURLE_OUT_OF_MEMORY && !j->body.nomem && j->head_bytes > 0 && !j->head_done) {
         /* libcurl 7.88 refuses a header line over 100 KiB so, before our own bound sees it */
-        ad_err("%s %s: response header line larger than libcurl accepts: refusing it", q->method, q->url);
+        say(q, "%s %s: response header line larger than libcurl accepts: refusing it", q->method, q->url);
         return AD_ERR_NETWORK;
     }
     if (j->body.nomem || c == CURLE_OUT_OF_MEMORY)
         return AD_ERR_NOMEM;
+    q->transient = is_transient(c) && !j->body.too_big && j->head == HEAD_OK;
     if (j->body.too_big || c == CURLE_FILESIZE_EXCEEDED) {
-        ad_err("%s %s: response larger than %u bytes: refusing it", q->method, q->url, AD_HTTP_BODY_MAX);
+        say(q, "%s %s: response larger than %u bytes: refusing it", q->method, q->url, AD_HTTP_BODY_MAX);
     } else if (j->head == HEAD_LINE) {
-        ad_err("%s %s: response header line longer than %u bytes: refusing it", q->method, q->url,
+        say(q, "%s %s: response header line longer than %u bytes: refusing it", q->method, q->url,
                AD_HTTP_LINE_MAX);
     } else if (j->head == HEAD_TOTAL) {
-        ad_err("%s %s: response header longer than %u bytes: refusing it", q->method, q->url, AD_HTTP_HEAD_MAX);
+        say(q, "%s %s: response header longer than %u bytes: refusing it", q->method, q->url, AD_HTTP_HEAD_MAX);
     } else if (c == CURLE_OPERATION_TIMEDOUT) {
         curl_off_t connected = 0;
         curl_easy_getinfo(j->easy, CURLINFO_CONNECT_TIME_T, &connected);
         if (connected > 0)
-            ad_err("%s %s failed: no complete response within %ld ms (%s%lld bytes of body received): the "
+            say(q, "%s %s failed: no complete response within %ld ms (%s%lld bytes of body received): the "
                    "server is too slow or sends without end: check --server and the network, or raise "
                    "--http-timeout", q->method, q->url, j->h->request_ms, j->head_done ? "" : "no whole header, ",
                    (long long)got);
         else
-            ad_err("%s %s failed: cannot connect within %ld ms (%s): check --server and the network", q->method,
+            say(q, "%s %s failed: cannot connect within %ld ms (%s): check --server and the network", q->method,
                    q->url, j->h->connect_ms, why);
     } else if (c == CURLE_SSL_CACERT_BADFILE) {
-        ad_err("cannot read CA certificates from %s (%s): check --ca-bundle", j->h->ca_bundle ? j->h->ca_bundle
+        say(q, "cannot read CA certificates from %s (%s): check --ca-bundle", j->h->ca_bundle ? j->h->ca_bundle
                : "the system's trust store", why);
     } else if (is_tls_failure(c)) {
-        ad_err("TLS with %s failed: %s: check --ca-bundle (the CA's HTTPS certificate must be trusted) and the "
+        say(q, "TLS with %s failed: %s: check --ca-bundle (the CA's HTTPS certificate must be trusted) and the "
                "host name in --server", q->url, why);
     } else if (c == CURLE_COULDNT_RESOLVE_HOST) {
-        ad_err("%s %s failed: %s: check --server and the DNS resolver in /etc/resolv.conf", q->method, q->url, why);
+        say(q, "%s %s failed: %s: check --server and the DNS resolver in /etc/resolv.conf", q->method, q->url, why);
     } else if (c == CURLE_COULDNT_RESOLVE_PROXY) {
-        ad_err("%s %s failed: %s: check the proxy in https_proxy, all_proxy or no_proxy", q->method, q->url, why);
+        say(q, "%s %s failed: %s: check the proxy in https_proxy, all_proxy or no_proxy", q->method, q->url, why);
     } else if (curl_easy_getinfo(j->easy, CURLINFO_HTTP_CONNECTCODE, &proxy_code) == CURLE_OK && proxy_code == 407) {
-        ad_err("%s %s failed: the proxy wants other credentials (HTTP 407): check the user and password in "
+        say(q, "%s %s failed: the proxy wants other credentials (HTTP 407): check the user and password in "
                "https_proxy or all_proxy", q->method, q->url);
     } else if (proxy_code >= 300) {
-        ad_err("%s %s failed: the proxy refused the tunnel (HTTP %ld): check https_proxy, all_proxy and no_proxy",
+        say(q, "%s %s failed: the proxy refused the tunnel (HTTP %ld): check https_proxy, all_proxy and no_proxy",
                q->method, q->url, proxy_code);
     } else {
-        ad_err("%s %s failed: %s: check --server and the network", q->method, q->url, why);
+        say(q, "%s %s failed: %s: check --server and the network", q->method, q->url, why);
     }
     return AD_ERR_NETWORK;
 }
@@ -402,6 +441,8 @@ ad_status ad_http_batch(struct ad_http *h, struct ad_http_req *reqs, size_t n)
         memset(&reqs[i].resp, 0, sizeof reqs[i].resp);
         reqs[i].resp.retry_after = -1;
         reqs[i].rc = jobs ? AD_ERR_INTERRUPTED : AD_ERR_NOMEM;
+        reqs[i].transient = false;
+        reqs[i].error[0] = '\0';
         if (strncmp(reqs[i].url, "https://", 8) != 0) {
             ad_err("refusing to talk to %s: the ACME server must be an https:// URL", reqs[i].url);
             reqs[i].rc = AD_ERR_USAGE;
@@ -469,7 +510,7 @@ ad_status ad_http_batch(struct ad_http *h, struct ad_http_req *reqs, size_t n)
 ad_status ad_http_request(struct ad_http *h, const char *method, const char *url, const char *ctype,
                           const char *body, const char *accept, struct ad_http_response *resp)
 {
-    struct ad_http_req q = {method, url, ctype, body, accept, {0}, AD_OK};
+    struct ad_http_req q = {.method = method, .url = url, .ctype = ctype, .body = body, .accept = accept};
     ad_status rc = ad_http_batch(h, &q, 1);
     if (rc == AD_OK)
         rc = q.rc;

@@ -4,6 +4,7 @@
 #ifndef AD_HTTP_H
 #define AD_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "acme-dns/status.h"
@@ -41,6 +42,9 @@ struct ad_http_req {
     const char *accept;   /* or NULL for application/json */
     struct ad_http_response resp; /* filled when rc is AD_OK; clear it */
     ad_status rc;
+    bool quiet;           /* a failure is not logged, only said in ERROR (the caller retries, or logs it) */
+    bool transient;       /* out: the failure may pass (refused, reset or cut connection): trying again may help */
+    char error[400];      /* out: what failed, as it is (or would be) logged, when rc is not AD_OK */
 };
 
 /* Maximum number of requests in flight at once. */
@@ -59,6 +63,8 @@ unsigned long ad_http_connects(const struct ad_http *h);
 const char *ad_http_version(const struct ad_http *h);
 /* Connect and whole-request time limits in milliseconds (defaults 10 s and 60 s). */
 void ad_http_set_timeouts(struct ad_http *h, unsigned connect_ms, unsigned request_ms);
+/* The whole-request time limit in milliseconds. */
+unsigned ad_http_timeout_ms(const struct ad_http *h);
 
 /* Link headers kept of one response, at most. */
 #define AD_HTTP_LINKS_MAX 32

@@ -16,6 +16,7 @@
 #include "dnscheck.h"
 #include "http.h"
 #include "jws.h"
+#include "killpoint.h"
 #include "log.h"
 #include "report.h"
 #include "settings.h"
@@ -442,6 +443,7 @@ static ad_status present(struct eng *e)
             if (rcs[k] != AD_OK)
                 slot_fail(e, &e->slots[which[k]], rcs[k], "DNS update");
     }
+    ad_kill_point("present");
 out:
     free(recs);
     free(which);
@@ -783,6 +785,7 @@ static ad_status finish(struct eng *e)
     }
     if ((rc = write_all(e, which, fs, w)) != AD_OK)
         goto out;
+    ad_kill_point("written");
     ad_since(e->tm, AD_PH_DOWNLOAD, t0);
     rc = AD_OK;
 out:
@@ -1071,6 +1074,8 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exi
     }
     if ((rc = eab_key_check(cli)) != AD_OK)
         goto out;
+    if ((rc = ad_store_check(dir)) != AD_OK) /* before the CA does any work for it */
+        goto out;
     struct ad_mark t0 = ad_mark();
     const struct ad_account_opts ao = {cli->email, cli->agree_tos, cli->account_key_type,
                                        {cli->eab_kid, cli->eab_key_file, NULL}, true, true};
@@ -1078,6 +1083,7 @@ ad_status ad_issue_run(const struct ad_cli *cli, const char *state_dir, int *exi
     if ((rc = ad_ca_open(cli->server, cli->ca_bundle, cli->http_timeout, &ca)) != AD_OK ||
         (rc = profile_check(ca, cli->profile)) != AD_OK || (rc = ad_account_open(ca, state_dir, &ao)) != AD_OK)
         goto out;
+    ad_kill_point("account");
     ad_since(&tm, AD_PH_ACCOUNT, t0);
     job = (struct ad_job){.cert_name = cli->cert_name, .cert_dir = dir, .domains = cli->domains,
                           .ndomains = cli->ndomains, .key_type = cli->key_type, .inst = insts[0],

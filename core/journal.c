@@ -138,11 +138,7 @@ ad_status ad_journal_save(const char *state_dir, const char *key, const struct a
     if (!dir || !path)
         goto out;
     if (n == 0) {
-        rc = AD_OK;
-        if (unlink(path) != 0 && errno != ENOENT) {
-            ad_err("cannot remove %s: %s", path, strerror(errno));
-            rc = AD_ERR_IO;
-        }
+        rc = ad_store_unlink(path);
         goto out;
     }
     if (!(root = json_object_new_object()) || !(arr = json_object_new_array()))
@@ -235,10 +231,8 @@ ad_status ad_journals_load(const char *state_dir, struct ad_journal **js, size_t
         goto out;
     if ((rc = load_one(path, js, n, &cap)) != AD_OK)
         goto out;
-    if (!(d = opendir(dir))) {
+    if (!(d = ad_store_opendir(dir))) {
         rc = errno == ENOENT ? AD_OK : AD_ERR_IO;
-        if (rc != AD_OK)
-            ad_err("cannot read the folder %s: %s", dir, strerror(errno));
         goto out;
     }
     for (struct dirent *e; (e = readdir(d));) {
@@ -271,9 +265,5 @@ void ad_journals_free(struct ad_journal *js, size_t n)
 
 ad_status ad_journal_remove(const struct ad_journal *j)
 {
-    if (j->path && unlink(j->path) != 0 && errno != ENOENT) {
-        ad_err("cannot remove the journal %s: %s", j->path, strerror(errno));
-        return AD_ERR_IO;
-    }
-    return AD_OK;
+    return j->path ? ad_store_unlink(j->path) : AD_OK;
 }

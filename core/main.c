@@ -1,4 +1,5 @@
 /* acme-dns: command-line entry point. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +82,12 @@ int main(int argc, char **argv)
         goto out;
     }
     if (strcmp(cli.command, "certificates") == 0) {
-        rc = ad_certificates_run(&cli, state_dir);
+        if ((rc = ad_store_open_root(state_dir, false)) == AD_OK || errno == ENOENT) /* none: nothing to list */
+            rc = ad_certificates_run(&cli, state_dir);
         goto out;
     }
-    if ((rc = ad_store_mkdirs(state_dir, 0700)) != AD_OK || (rc = ad_store_lock(state_dir, &lock)) != AD_OK)
+    if ((rc = ad_store_open_root(state_dir, true)) != AD_OK ||
+        (rc = ad_store_lock(state_dir, cli.lock_timeout, &lock)) != AD_OK)
         goto out;
     if (strcmp(cli.command, "renew") == 0)
         rc = ad_renew_run(&cli, state_dir, &exit_code);
@@ -105,6 +108,7 @@ out:
         fprintf(stderr, "usage: acme-dns [issue] --provider NAME -d DOMAIN [-d DOMAIN ...], acme-dns renew, acme-dns "
                         "certificates, acme-dns check, acme-dns plugins: see acme-dns --help\n");
     ad_store_unlock(lock);
+    ad_store_close_root();
     free(state_dir);
     ad_cli_clear(&cli);
     ad_log_reset();

@@ -16,6 +16,7 @@
 
 #include "dnscheck.h"
 #include "dnsio.h"
+#include "killpoint.h"
 #include "locate.h"
 #include "log.h"
 #include "nameservers.h"
@@ -813,6 +814,7 @@ ad_status ad_dnscheck_wait_ex(struct ad_dnscheck *dc, const struct ad_dnscheck_i
         size_t left = 0;
         now = ad_now_ms();
         uint64_t wake = round_robin(&w, now, deadline, &left);
+        ad_kill_point("propagation"); /* the first queries are out (tests only) */
         if (left == 0)
             break;
         if (now >= deadline) {

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "jws.h"
 #include "log.h"
+#include "parse.h"
 #include "store.h"
 #include "util.h"
 
@@ -527,8 +528,7 @@ ad_status ad_settings_parse(const char *buf, size_t len, struct ad_settings *s, 
     if (e != json_tokener_success || !root)
         rc = bad(why, size, "it is not JSON (%s)",
                  e == json_tokener_success ? "empty" : json_tokener_error_desc(e));
-    else if ((size_t)json_tokener_get_parse_end(t) != len &&
-             strspn(buf + json_tokener_get_parse_end(t), " \t\r\n") != len - json_tokener_get_parse_end(t))
+    else if (!ad_only_blanks(buf + json_tokener_get_parse_end(t), len - json_tokener_get_parse_end(t)))
         rc = bad(why, size, "it has more after the JSON object");
     else
         rc = parse_obj(root, s, why, size);

@@ -133,6 +133,7 @@ const char *ad_strerror(ad_status s)
     case AD_ERR_INTERRUPTED: return "interrupted";
     case AD_ERR_NOMEM: return "out of memory";
     case AD_ERR_INTERNAL: return "internal error";
+    case AD_ERR_LOCKED: return "another acme-dns run holds the state folder";
     }
     return "unknown error";
 }
@@ -158,6 +159,7 @@ int ad_exit_code(ad_status s)
     case AD_ERR_INTERRUPTED: return 130;
     case AD_ERR_NOMEM:
     case AD_ERR_INTERNAL: return 1;
+    case AD_ERR_LOCKED: return 11;
     }
     return 1;
 }

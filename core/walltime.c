@@ -43,7 +43,11 @@ bool ad_rfc3339_parse(const char *s, int64_t *out)
     time_t t = timegm(&tm);
     if (t == (time_t)-1 && !(tm.tm_year == 69 && tm.tm_yday == 364))
         return false;
-    *out = (int64_t)t - offset;
+    /* From 1970 to the end of year 9999: what ad_rfc3339_format writes back as the same text. */
+    int64_t v = (int64_t)t - offset;
+    if (v < 0 || v > INT64_C(253402300799))
+        return false;
+    *out = v;
     return true;
 }
 

@@ -11,7 +11,7 @@
 int64_t ad_wall_now(void);
 /* Parse an RFC 3339 date-time ("2025-01-02T04:00:00Z"; fractions of a
  * second, which are dropped, and "+01:00" offsets allowed) into *OUT.
- * False for anything else. */
+ * False for anything else, and for times before 1970 or after 9999. */
 bool ad_rfc3339_parse(const char *s, int64_t *out);
 /* "YYYY-MM-DDTHH:MM:SSZ" for T into BUF (AD_RFC3339_LEN bytes are enough). */
 #define AD_RFC3339_LEN 32

@@ -26,6 +26,14 @@ bool ad_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
     return true;
 }
 
+bool ad_only_blanks(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return false;
+    return true;
+}
+
 bool ad_parse_port(const char *s, unsigned *port)
 {
     unsigned long v;

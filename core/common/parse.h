@@ -18,6 +18,10 @@
  * true and *OUT set, else false. */
 bool ad_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
+/* The N bytes at S are all blanks (space, tab, CR, LF), or N is 0: what may
+ * follow a JSON document.  S need not be NUL-terminated. */
+bool ad_only_blanks(const char *s, size_t n);
+
 /* S is a port, 1 to 65535. */
 bool ad_parse_port(const char *s, unsigned *port);
 

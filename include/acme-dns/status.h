@@ -29,7 +29,8 @@ typedef enum ad_status {
     AD_ERR_TIMEOUT,      /* something took longer than allowed */
     AD_ERR_INTERRUPTED,  /* SIGINT or SIGTERM */
     AD_ERR_NOMEM,        /* out of memory */
-    AD_ERR_INTERNAL      /* a bug: please report it */
+    AD_ERR_INTERNAL,     /* a bug: please report it */
+    AD_ERR_LOCKED        /* another run held the state folder's lock too long */
 } ad_status;
 
 #ifdef __cplusplus

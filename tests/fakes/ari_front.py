@@ -106,28 +106,26 @@ class Front(http.server.BaseHTTPRequestHandler):
         if not isinstance(payload, dict):
             return
         a = self.server.args
-        if "replaces" in payload:
+        if "replaces" in payload and a.replaces_log:
             with self.server.lock, open(a.replaces_log, "a") as f:
                 f.write("%s\n" % payload["replaces"])
-        if a.profiles_log:
+        if getattr(a, "profiles_log", None):
             with self.server.lock, open(a.profiles_log, "a") as f:
                 f.write("%s\n" % payload.get("profile", "-"))
 
     def profiles(self):
-        if not self.server.args.profiles:
+        path = getattr(self.server.args, "profiles", None)
+        if not path:
             return None
         try:
-            with open(self.server.args.profiles) as f:
+            with open(path) as f:
                 p = json.load(f)
         except (OSError, ValueError):
             return None
         return p if isinstance(p, dict) and p else None
 
-    def forward(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
-        if self.command == "POST" and self.path == "/order-plz" and body:
-            self.note_order(body)
+    def exchange(self, body):
+        """Pass this request (BODY: its body or None) to Pebble: (status, headers, data)."""
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         for attempt in (1, 2):
             c = self.upstream()
@@ -140,19 +138,29 @@ class Front(http.server.BaseHTTPRequestHandler):
                 c.close()
                 self.local.conn = None
                 if attempt == 2:
-                    return self.reply(502, [("Content-Type", "text/plain")], b"Pebble did not answer\n")
+                    return 502, [("Content-Type", "text/plain")], b"Pebble did not answer\n"
         out = [(k, v) for k, v in r.getheaders() if k.lower() not in HOP]
-        if self.command == "GET" and self.path == "/dir" and r.status == 200:
+        if self.command == "GET" and self.path == "/dir" and r.status == 200 and self.server.args.windows:
             d = json.loads(data)
             d["renewalInfo"] = "https://%s/renewal-info" % self.headers["Host"]
             profiles = self.profiles()
             if profiles:
                 d.setdefault("meta", {})["profiles"] = profiles
             data = json.dumps(d, indent=2).encode()
-        self.reply(r.status, out, data)
+        return r.status, out, data
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else None
+
+    def forward(self):
+        body = self.read_body()
+        if self.command == "POST" and self.path == "/order-plz" and body:
+            self.note_order(body)
+        self.reply(*self.exchange(body))
 
     def do_GET(self):
-        if self.path.startswith("/renewal-info/"):
+        if self.path.startswith("/renewal-info/") and self.server.args.windows:
             return self.renewal_info()
         self.forward()
 
@@ -168,27 +176,18 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--listen", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--ready-file", required=True)
-    p.add_argument("--tls-cert", required=True)
-    p.add_argument("--tls-key", required=True)
-    p.add_argument("--upstream", required=True)
-    p.add_argument("--upstream-ca", required=True)
-    p.add_argument("--windows", required=True)
-    p.add_argument("--replaces-log", required=True)
-    p.add_argument("--log", required=True)
-    p.add_argument("--profiles", help="JSON object NAME: description, the directory's meta.profiles")
-    p.add_argument("--profiles-log", help="the profile of each new order, one a line ('-': none)")
-    a = p.parse_args()
+def serve(a, handler, **extra):
+    """Serve HANDLER over HTTPS as the arguments A say (listen, port, ready_file, tls_cert, tls_key,
+    upstream, upstream_ca, log; windows and replaces_log may be None: no ARI) until interrupted.
+    EXTRA become attributes of the server, which the handler reaches as self.server."""
     hostport = a.upstream.split("://", 1)[1].rstrip("/")
     a.up_host, a.up_port = hostport.rsplit(":", 1)[0], int(hostport.rsplit(":", 1)[1])
-    srv = Server((a.listen, a.port), Front)
+    srv = Server((a.listen, a.port), handler)
     srv.args = a
     srv.lock = threading.Lock()
     srv.up_ctx = ssl.create_default_context(cafile=a.upstream_ca)
+    for k, v in extra.items():
+        setattr(srv, k, v)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.tls_cert, a.tls_key)
     ctx.set_alpn_protocols(["http/1.1"])
@@ -200,6 +199,29 @@ def main():
         srv.serve_forever()
     except KeyboardInterrupt:
         pass
+
+
+def arguments(description):
+    """The options every front takes."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--listen", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--ready-file", required=True)
+    p.add_argument("--tls-cert", required=True)
+    p.add_argument("--tls-key", required=True)
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--upstream-ca", required=True)
+    p.add_argument("--log", required=True)
+    return p
+
+
+def main():
+    p = arguments(__doc__.split("\n")[0])
+    p.add_argument("--windows", required=True)
+    p.add_argument("--replaces-log", required=True)
+    p.add_argument("--profiles", help="JSON object NAME: description, the directory's meta.profiles")
+    p.add_argument("--profiles-log", help="the profile of each new order, one a line ('-': none)")
+    serve(p.parse_args(), Front)
     return 0
 
 

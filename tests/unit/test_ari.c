@@ -30,7 +30,9 @@ static void test_rfc3339(void **state)
     assert_true(ad_rfc3339_parse("1970-01-01T00:00:00z", &t) && t == 0);
     static const char *const bad[] = {"", "2025-01-02", "2025-01-02T04:00:00", "2025-01-02 04:00:00Z",
                                       "2025-13-02T04:00:00Z", "2025-01-02T04:00:00.Z", "2025-01-02T04:00:00+1:00",
-                                      "2025-01-02T04:00:00Zjunk", "25-01-02T04:00:00Z", "2025-01-02T24:00:00Z"};
+                                      "2025-01-02T04:00:00Zjunk", "25-01-02T04:00:00Z", "2025-01-02T24:00:00Z",
+                                      /* before 1970: "0001-..." would be written back as "1-..." */
+                                      "0001-02-01T00:00:00Z", "1970-01-01T00:30:00+01:00"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         if (ad_rfc3339_parse(bad[i], &t))
             fail_msg("'%s' was taken as an RFC 3339 time", bad[i]);
@@ -129,10 +131,14 @@ static void test_state(void **state)
     assert_int_equal(back.failures, 2);
     assert_string_equal(back.last_error, "the DNS provider failed");
     ad_state_clear(&back);
-    for (size_t n = 0; n < strlen(json); n++) { /* every prefix: refused, cleanly */
+    size_t whole = strlen(json) - 1; /* without the final newline, which is not needed */
+    assert_true(json[whole] == '\n');
+    for (size_t n = 0; n < whole; n++) { /* every prefix: refused, cleanly, the bytes after it not read */
         assert_int_equal(ad_state_parse(json, n, &back, why, sizeof why), AD_ERR_CONFIG);
         ad_state_clear(&back);
     }
+    assert_int_equal(ad_state_parse(json, whole, &back, why, sizeof why), AD_OK);
+    ad_state_clear(&back);
     free(json);
     ad_state_clear(&st);
     static const char *const bad[] = {"{}", "{\"version\": 2}", "{\"version\": 1, \"ari\": {\"cert_id\": \"x\"}}",

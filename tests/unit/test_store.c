@@ -1,5 +1,9 @@
-/* Unit tests: atomic file writes in the state folder (ad_store_write, ad_store_write_files). */
+/* Unit tests: atomic file writes in the state folder (ad_store_write, ad_store_write_files:
+ * a set replaces the old one in one step, other files carried over, leftovers of a killed run
+ * removed), the checks of the state folder (owner, mode, symbolic links) and the lock's wait. */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +16,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "util.h"
 
 static char *tmpdir(void)
 {
@@ -160,6 +165,178 @@ static void test_sets(void **st)
     free(b);
 }
 
+
+/* The path of NAME in D. */
+static const char *at(const char *d, const char *name)
+{
+    static char p[8448];
+    snprintf(p, sizeof p, "%s/%s", d, name);
+    return p;
+}
+
+/* A set replaces the old one and carries the folder's other files over (the
+ * same file: a hard link), in a folder that took the old one's place; no
+ * new-set folder is left beside it. */
+static void test_set_exchanges_folder(void **st)
+{
+    (void)st;
+    char *parent = tmpdir(), d[4096];
+    struct stat before, after, kept;
+    snprintf(d, sizeof d, "%s/cert", parent);
+    const struct ad_store_file f[] = {{"cert.pem", "OLD\n", 4, 0644}, {"privkey.pem", "K1\n", 3, 0600}};
+    assert_int_equal(ad_store_write_files(d, f, 2), AD_OK);
+    assert_int_equal(ad_store_write(at(d, "settings.json"), "{}", 2, 0644), AD_OK);
+    assert_int_equal(chmod(d, 0750), 0);
+    assert_int_equal(stat(d, &before), 0);
+    assert_int_equal(stat(at(d, "settings.json"), &kept), 0);
+    const struct ad_store_file g[] = {{"cert.pem", "NEW\n", 4, 0644}, {"privkey.pem", "K2\n", 3, 0600}};
+    assert_int_equal(ad_store_write_files(d, g, 2), AD_OK);
+    assert_int_equal(stat(d, &after), 0);
+    assert_true(before.st_ino != after.st_ino); /* a new folder took the old one's place */
+    assert_int_equal(after.st_mode & 07777, 0750);
+    expect_file(d, "cert.pem", "NEW\n", 0644);
+    expect_file(d, "privkey.pem", "K2\n", 0600);
+    expect_file(d, "settings.json", "{}", 0644);
+    assert_int_equal(stat(at(d, "settings.json"), &before), 0);
+    assert_int_equal(before.st_ino, kept.st_ino);
+    assert_int_equal(before.st_nlink, 1); /* the old folder's link is gone with it */
+    assert_int_equal(entries(d), 3);
+    assert_int_equal(entries(parent), 1);
+    rmdir_all(d);
+    rmdir_all(parent);
+    free(parent);
+}
+
+/* A new-set folder left by a killed run is removed by the next write. */
+static void test_leftover_removed(void **st)
+{
+    (void)st;
+    char *parent = tmpdir(), d[4096], left[4096];
+    snprintf(d, sizeof d, "%s/cert", parent);
+    snprintf(left, sizeof left, "%s/.acme-dns-new-0badf00d", parent);
+    assert_int_equal(mkdir(left, 0755), 0);
+    assert_int_equal(ad_store_write(at(left, "cert.pem"), "HALF", 4, 0644), AD_OK);
+    const struct ad_store_file f[] = {{"cert.pem", "A\n", 2, 0644}};
+    assert_int_equal(ad_store_write_files(d, f, 1), AD_OK);
+    assert_int_equal(access(left, F_OK), -1);
+    assert_int_equal(entries(parent), 1);
+    expect_file(d, "cert.pem", "A\n", 0644);
+    rmdir_all(d);
+    rmdir_all(parent);
+    free(parent);
+}
+
+/* A folder holding a folder of its own cannot be exchanged: its files are
+ * replaced one by one, and the folder inside stays. */
+static void test_set_in_place(void **st)
+{
+    (void)st;
+    char *d = tmpdir(), sub[4096];
+    snprintf(sub, sizeof sub, "%s/mine", d);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    const struct ad_store_file f[] = {{"cert.pem", "A\n", 2, 0644}};
+    assert_int_equal(ad_store_write_files(d, f, 1), AD_OK);
+    const struct ad_store_file g[] = {{"cert.pem", "B\n", 2, 0644}};
+    assert_int_equal(ad_store_write_files(d, g, 1), AD_OK);
+    expect_file(d, "cert.pem", "B\n", 0644);
+    assert_int_equal(access(sub, F_OK), 0);
+    assert_int_equal(entries(d), 2);
+    assert_int_equal(rmdir(sub), 0);
+    rmdir_all(d);
+    free(d);
+}
+
+/* The state folder: refused when others may write to it or it is not ours;
+ * under it, a symbolic link is never followed: reading through one fails
+ * with ELOOP, writing replaces the link and leaves its target alone, and a
+ * linked folder is refused. */
+static void test_root_checks(void **st)
+{
+    (void)st;
+    char *root = tmpdir(), *outside = tmpdir(), p[4096], *data = NULL;
+    size_t len;
+    assert_int_equal(geteuid(), 0); /* the suite runs as root (tests/run.sh): chown needs it */
+    assert_int_equal(chmod(root, 0770), 0);
+    assert_int_equal(ad_store_open_root(root, false), AD_ERR_IO);
+    assert_int_equal(chmod(root, 0702), 0);
+    assert_int_equal(ad_store_open_root(root, false), AD_ERR_IO);
+    assert_int_equal(chmod(root, 0700), 0);
+    assert_int_equal(chown(root, 65534, 65534), 0);
+    assert_int_equal(ad_store_open_root(root, false), AD_ERR_IO);
+    assert_int_equal(chown(root, 0, 0), 0);
+    snprintf(p, sizeof p, "%s/missing", root);
+    assert_int_equal(ad_store_open_root(p, false), AD_ERR_IO);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(ad_store_open_root(p, true), AD_OK); /* created 0700 */
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0700);
+    assert_int_equal(ad_store_open_root(root, false), AD_OK);
+
+    /* A key file that is a link to a file elsewhere. */
+    assert_int_equal(ad_store_write(at(outside, "target"), "THEIRS", 6, 0644), AD_OK);
+    assert_int_equal(ad_store_mkdirs(at(root, "accounts"), 0700), AD_OK);
+    snprintf(p, sizeof p, "%s/accounts/account.key", root);
+    assert_int_equal(symlink(at(outside, "target"), p), 0);
+    assert_int_equal(ad_store_read(p, 4096, &data, &len), AD_ERR_IO);
+    assert_int_equal(errno, ELOOP);
+    assert_int_equal(ad_store_write(p, "OURS", 4, 0600), AD_OK);
+    expect_file(outside, "target", "THEIRS", 0644);
+    assert_int_equal(lstat(p, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+
+    /* A folder that is a link: refused for reading, writing and sets. */
+    snprintf(p, sizeof p, "%s/certs", root);
+    assert_int_equal(symlink(outside, p), 0);
+    snprintf(p, sizeof p, "%s/certs/x/settings.json", root);
+    assert_int_equal(ad_store_read(p, 4096, &data, &len), AD_ERR_IO);
+    assert_int_equal(errno, ELOOP);
+    assert_int_equal(ad_store_write(p, "{}", 2, 0644), AD_ERR_IO);
+    snprintf(p, sizeof p, "%s/certs/x", root);
+    const struct ad_store_file f[] = {{"cert.pem", "A\n", 2, 0644}};
+    assert_int_equal(ad_store_write_files(p, f, 1), AD_ERR_IO);
+    assert_int_equal(ad_store_mkdirs(p, 0755), AD_ERR_IO);
+    assert_int_equal(ad_store_check(p), AD_ERR_IO);
+    assert_int_equal(entries(outside), 1);
+    assert_int_equal(ad_store_check(at(root, "nothere/x")), AD_OK); /* missing: to be created */
+
+    /* A folder under the root that others may write to. */
+    snprintf(p, sizeof p, "%s/open", root);
+    assert_int_equal(mkdir(p, 0777), 0);
+    assert_int_equal(chmod(p, 0777), 0);
+    snprintf(p, sizeof p, "%s/open/file", root);
+    assert_int_equal(ad_store_write(p, "x", 1, 0600), AD_ERR_IO);
+    ad_store_close_root();
+    snprintf(p, sizeof p, "rm -rf '%s' '%s'", root, outside);
+    assert_int_equal(system(p), 0);
+    free(root);
+    free(outside);
+}
+
+/* The lock: a second taker waits up to its timeout, then AD_ERR_LOCKED;
+ * once released, it is taken at once; the holder's process id is in the file. */
+static void test_lock_wait(void **st)
+{
+    (void)st;
+    char *d = tmpdir(), *data = NULL, pid[32];
+    size_t len;
+    int a = -1, b = -1;
+    assert_int_equal(ad_store_lock(d, 0, &a), AD_OK);
+    assert_int_equal(ad_store_read(at(d, "lock"), 64, &data, &len), AD_OK);
+    snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    assert_string_equal(data, pid);
+    free(data);
+    assert_int_equal(ad_store_lock(d, 0, &b), AD_ERR_LOCKED);
+    uint64_t t0 = ad_now_ms();
+    assert_int_equal(ad_store_lock(d, 1, &b), AD_ERR_LOCKED);
+    assert_true(ad_now_ms() - t0 >= 1000); /* it waited its whole timeout */
+    ad_store_unlock(a);
+    assert_int_equal(ad_store_lock(d, 1, &b), AD_OK);
+    ad_store_unlock(b);
+    rmdir_all(d);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +345,11 @@ int main(void)
         cmocka_unit_test(test_failure_keeps_old_set),
         cmocka_unit_test(test_missing_folder),
         cmocka_unit_test(test_sets),
+        cmocka_unit_test(test_set_exchanges_folder),
+        cmocka_unit_test(test_leftover_removed),
+        cmocka_unit_test(test_set_in_place),
+        cmocka_unit_test(test_root_checks),
+        cmocka_unit_test(test_lock_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
