@@ -6,6 +6,7 @@ PKGS=(build-essential cmake pkg-config libssl-dev libcurl4-openssl-dev libjson-c
       libcmocka-dev pebble bind9 bind9-dnsutils ldnsutils knot knot-dnsutils curl openssl
       ca-certificates python3 python3-h2 time nghttp2-server iproute2 procps util-linux valgrind gnuplot-nox strace binutils tcpdump)
 PKGS+=(pdns-server pdns-backend-sqlite3) # the PowerDNS primary of the rfc2136 tests
+PKGS+=(uacme) # its own nsupdate.sh hook, run unchanged by the hook style tests
 PKGS+=(clang libclang-rt-14-dev) # the libFuzzer targets (tests/fuzz)
 missing=()
 for p in "${PKGS[@]}"; do
