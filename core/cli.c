@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "acme.h"
+#include "config.h"
 #include "deploy.h"
 #include "jws.h"
 #include "log.h"
@@ -17,7 +18,8 @@ enum {
     O_SERVER = 256, O_STAGING, O_CA_BUNDLE, O_EMAIL, O_AGREE_TOS, O_STATE_DIR, O_CERT_NAME, O_KEY_TYPE,
     O_ACCOUNT_KEY_TYPE, O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS,
     O_HTTP_TIMEOUT, O_DEPLOY_HOOK, O_FORCE, O_JSON,
-    O_REASON, O_YES, O_PROFILE, O_PREFERRED_CHAIN, O_REUSE_KEY, O_EAB_KID, O_EAB_KEY_FILE
+    O_REASON, O_YES, O_PROFILE, O_PREFERRED_CHAIN, O_REUSE_KEY, O_EAB_KID, O_EAB_KEY_FILE,
+    O_CONFIG
 };
 
 static const struct option longopts[] = {
@@ -53,6 +55,7 @@ static const struct option longopts[] = {
     {"reuse-key", no_argument, NULL, O_REUSE_KEY},
     {"eab-kid", required_argument, NULL, O_EAB_KID},
     {"eab-hmac-key-file", required_argument, NULL, O_EAB_KEY_FILE},
+    {"config", required_argument, NULL, O_CONFIG},
     {NULL, 0, NULL, 0},
 };
 
@@ -125,6 +128,8 @@ void ad_cli_usage(FILE *f)
           "  --reason REASON              revoke: an RFC 5280 reason (keyCompromise, superseded,\n"
           "                               cessationOfOperation, affiliationChanged, unspecified, ...)\n"
           "  --yes                        account deactivate: yes, deactivate the account for good\n"
+          "  --config FILE                defaults from FILE (default " AD_CONFIG_DEFAULT " when present):\n"
+          "                               key = value lines, [provider NAME] sections; the command line wins\n"
           "\n"
           "issue saves --profile, --preferred-chain, --reuse-key and --eab-kid with the certificate (the HMAC\n"
           "key as the variable's name or the file's path, never the key).  revoke revokes a saved certificate\n"
@@ -499,7 +504,24 @@ static ad_status ca_command_check(struct ad_cli *cli)
     return server_url(cli);
 }
 
+static ad_status cli_parse(int argc, char **argv, struct ad_cli *cli, const struct ad_config *cfg, int ninjected);
+
+/* The command line, after the config file's defaults (config.c). */
 ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
+{
+    struct ad_config *cfg = NULL;
+    char **args = NULL;
+    int nargs = 0, ninjected = 0;
+    memset(cli, 0, sizeof *cli);
+    ad_status rc = ad_config_argv(argc, argv, longopts, &cfg, &nargs, &args, &ninjected);
+    if (rc == AD_OK)
+        rc = cli_parse(nargs, args, cli, cfg, ninjected);
+    free(args);
+    ad_config_free(cfg);
+    return rc;
+}
+
+static ad_status cli_parse(int argc, char **argv, struct ad_cli *cli, const struct ad_config *cfg, int ninjected)
 {
     ad_status rc = AD_OK;
     int c, quiet = 0, verbose = 0;
@@ -653,6 +675,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         case O_REUSE_KEY:
         case O_EAB_KID:
         case O_EAB_KEY_FILE: rc = ca_option(cli, c, optarg); break;
+        case O_CONFIG: break; /* read before (config.c) */
         case 'v': verbose++; break;
         case 'q': quiet = 1; break;
         case O_VERSION: cli->version = true; break;
@@ -668,6 +691,8 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         }
     }
     if (rc != AD_OK)
+        return ad_config_blame(cfg, optind, ninjected, rc);
+    if ((rc = ad_config_provider_opts(cfg, cli)) != AD_OK)
         return rc;
     cli->verbosity = quiet ? 0 : 1 + verbose;
     if ((rc = groups_done(cli, !cli->help)) != AD_OK)
