@@ -148,7 +148,7 @@ void ad_cli_usage(FILE *f)
           "  0    the certificate was issued and written; renew: nothing failed (renewed or not due)\n"
           "  1    internal error or out of memory\n"
           "  2    bad command line\n"
-          "  3    bad configuration: a provider option, a plugin that cannot be loaded\n"
+          "  3    bad configuration: the config file, a provider option, a plugin that cannot be loaded\n"
           "  4    the DNS provider failed to add or remove a record, or rejected the credentials\n"
           "  5    a DNS look-up failed, or not every authoritative server served the record in time\n"
           "  6    the CA refused: a problem document, or a challenge it could not validate\n"

@@ -575,12 +575,12 @@ ad_status ad_config_argv(int argc, char **argv, const struct option *longopts, s
     return AD_OK;
 }
 
-ad_status ad_config_blame(const struct ad_config *cfg, int optind, int ninjected, ad_status rc)
+ad_status ad_config_blame(const struct ad_config *cfg, int at, int ninjected, ad_status rc)
 {
-    if (rc != AD_ERR_USAGE || !cfg || !cfg->inj_line || optind < 2 || optind - 1 > ninjected)
+    if (rc != AD_ERR_USAGE || !cfg || !cfg->inj_line || at < 2 || at - 1 > ninjected)
         return rc;
     ad_err("%s:%u: this setting of the config file gave it: fix it there (an option on the command line overrides "
-           "it)", cfg->source, cfg->inj_line[optind - 1]);
+           "it)", cfg->source, cfg->inj_line[at - 1]);
     return AD_ERR_CONFIG;
 }
 

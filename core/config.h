@@ -84,10 +84,10 @@ void ad_config_free(struct ad_config *cfg);
 ad_status ad_config_argv(int argc, char **argv, const struct option *longopts, struct ad_config **cfg, int *nargc,
                          char ***nargv, int *ninjected);
 
-/* After parsing: when parsing stopped at argument OPTIND and that lies in
+/* After parsing: when parsing stopped before argument AT (optind) and that lies in
  * the file's part, log which FILE:LINE gave it and return AD_ERR_CONFIG;
  * else return RC. */
-ad_status ad_config_blame(const struct ad_config *cfg, int optind, int ninjected, ad_status rc);
+ad_status ad_config_blame(const struct ad_config *cfg, int at, int ninjected, ad_status rc);
 
 /* Each provider of CLI (cli->providers) gets the options of its "[provider
  * NAME]" section that the command line did not give it. */
