@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "credfile.h"
 #include "log.h"
 
 /* The commands a top-level key applies to: only those that would otherwise
@@ -381,31 +382,11 @@ ad_status ad_config_load(const char *path, bool must_exist, struct ad_config **o
         snprintf(err, errlen, "the config file %s is larger than %u bytes", path, AD_CONFIG_FILE_MAX);
         goto out;
     }
-    if (!(b = malloc(AD_CONFIG_FILE_MAX + 1))) {
-        rc = AD_ERR_NOMEM;
+    if ((rc = ad_cred_read_fd(fd, "the config file", path, AD_CONFIG_FILE_MAX, &b, &n, err, errlen)) != AD_OK)
         goto out;
-    }
-    for (;;) {
-        ssize_t r = read(fd, b + n, AD_CONFIG_FILE_MAX + 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(err, errlen, "cannot read the config file %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        if ((n += (size_t)r) > AD_CONFIG_FILE_MAX) {
-            snprintf(err, errlen, "the config file %s is larger than %u bytes", path, AD_CONFIG_FILE_MAX);
-            goto out;
-        }
-    }
     rc = ad_config_parse(path, b, n, out, err, errlen);
 out:
-    if (b) {
-        memset(b, 0, n);
-        free(b);
-    }
+    ad_cred_free(b, n);
     close(fd);
     return rc;
 }
