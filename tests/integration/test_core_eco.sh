@@ -267,7 +267,7 @@ run plugins 0 plugins
 for p in cloudflare hook rfc2136; do
     grep -q "^  $p  *[A-Z]" "$D/plugins.out" || { cat "$D/plugins.out" >&2; fail "plugins: $p not listed"; }
 done
-assert_contains "$D/plugins.out" "$BUILD/lib/acme-dns/plugins/rfc2136.so, plugin ABI 1.1"
+assert_contains "$D/plugins.out" "$BUILD/lib/acme-dns/plugins/rfc2136.so, plugin ABI 1.2"
 run plugins-bad 3 plugins --plugin-dir "$BUILD/test-plugins"
 assert_contains "$D/plugins-bad.out" "badabi           cannot be loaded: plugin $BUILD/test-plugins/badabi.so was built for plugin ABI 2"
 assert_contains "$D/plugins-bad.out" "nosym            cannot be loaded: $BUILD/test-plugins/nosym.so is not an acme-dns plugin"
