@@ -514,7 +514,8 @@ ad_status ad_config_argv(int argc, char **argv, const struct option *longopts, s
             return rc;
         }
     }
-    size_t ntop = ad_config_count(*cfg), max = (size_t)argc + 2 * ntop + 1;
+    /* --help and --version take nothing from the file (it was checked when named). */
+    size_t ntop = quick ? 0 : ad_config_count(*cfg), max = (size_t)argc + 2 * ntop + 1;
     char **a = calloc(max, sizeof *a);
     unsigned *lines = calloc(max, sizeof *lines);
     int k = 0;

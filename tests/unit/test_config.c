@@ -280,6 +280,11 @@ static void test_precedence(void **st)
     ad_cli_clear(&c);
     assert_int_equal(parse_args(&c, ARGS("--config", p, "--key-type", "dsa")), AD_ERR_USAGE);
     ad_cli_clear(&c);
+    /* --help takes nothing from the file (the general usage, not the file's provider's options) */
+    assert_int_equal(parse_args(&c, ARGS("--config", p, "--help")), AD_OK);
+    assert_null(c.provider);
+    assert_null(c.state_dir);
+    ad_cli_clear(&c);
     /* a missing --config file, and --config without a value */
     assert_int_equal(parse_args(&c, ARGS("--config", "/nonexistent/acme-dns.conf", "-p", "hook", "-d", "a.example")),
                      AD_ERR_CONFIG);
