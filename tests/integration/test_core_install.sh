@@ -53,12 +53,12 @@ complete_words() { # WORD... : what the completion offers for the last word
     bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _acme_dns; printf "%s\n" "${COMPREPLY[@]}"' \
         _ "$P/share/bash-completion/completions/acme-dns" "$@"
 }
-complete_words "$P/bin/acme-dns" --prov | grep -qx -- --provider-opt || fail "completion: --prov does not offer --provider-opt"
-complete_words "$P/bin/acme-dns" --prov | grep -qx -- --provider || fail "completion: --prov does not offer --provider"
-complete_words "$P/bin/acme-dns" ren | grep -qx renew || fail "completion: ren does not offer renew"
-complete_words "$P/bin/acme-dns" --plugin-dir "$plugindir" --provider r | grep -qx rfc2136 ||
+complete_words "$P/bin/acme-dns" --prov | grep -x -- --provider-opt >/dev/null || fail "completion: --prov does not offer --provider-opt"
+complete_words "$P/bin/acme-dns" --prov | grep -x -- --provider >/dev/null || fail "completion: --prov does not offer --provider"
+complete_words "$P/bin/acme-dns" ren | grep -x renew >/dev/null || fail "completion: ren does not offer renew"
+complete_words "$P/bin/acme-dns" --plugin-dir "$plugindir" --provider r | grep -x rfc2136 >/dev/null ||
     fail "completion: --provider r does not offer rfc2136"
-complete_words "$P/bin/acme-dns" --key-type ec | grep -qx ec384 || fail "completion: --key-type ec does not offer ec384"
+complete_words "$P/bin/acme-dns" --key-type ec | grep -x ec384 >/dev/null || fail "completion: --key-type ec does not offer ec384"
 # The man page: no warning from groff or man; every long option of --help; every exit status
 # of the README's table, in its EXIT STATUS section.
 M=$P/share/man/man1/acme-dns.1

@@ -160,7 +160,7 @@ bed_run "$D" "$ACME_DNS" --config "$D/acme-dns.conf" --cert-name conf -d example
 [ "$rc" = 0 ] || { tail -n 30 "$D/conf.log" >&2; fail "issue with --config exited $rc"; }
 bed_verify_cert "$D" "$D/state/certs/conf" example.test '*.example.test'
 assert_eq "" "$(bed_txt "$D" _acme-challenge.example.test)" "conf: TXT left behind"
-openssl pkey -in "$D/state/certs/conf/privkey.pem" -noout -text | grep -q "NIST CURVE: P-384" ||
+openssl pkey -in "$D/state/certs/conf/privkey.pem" -noout -text | grep "NIST CURVE: P-384" >/dev/null ||
     fail "conf: key-type = ec384 from the config file was not used"
 assert_eq "{\"environment\": {}, \"options\": {\"server\": \"$DNS_SERVER\", \"tsig-keyfile\": \"$TSIG_KEYFILE\"}}" \
     "$(saved conf)" "conf: saved provider settings"
