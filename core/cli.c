@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "acme.h"
+#include "config.h"
 #include "deploy.h"
 #include "jws.h"
 #include "log.h"
@@ -18,7 +19,7 @@ enum {
     O_ACCOUNT_KEY_TYPE, O_PROVIDER_OPT, O_PLUGIN_DIR, O_DNS_RESOLVER, O_PROP_TIMEOUT, O_SKIP_PROP, O_VERSION, O_TIMINGS,
     O_HTTP_TIMEOUT, O_DEPLOY_HOOK, O_FORCE, O_JSON,
     O_REASON, O_YES, O_PROFILE, O_PREFERRED_CHAIN, O_REUSE_KEY, O_EAB_KID, O_EAB_KEY_FILE,
-    O_LOCK_TIMEOUT
+    O_LOCK_TIMEOUT, O_CONFIG
 };
 
 static const struct option longopts[] = {
@@ -55,6 +56,7 @@ static const struct option longopts[] = {
     {"eab-kid", required_argument, NULL, O_EAB_KID},
     {"eab-hmac-key-file", required_argument, NULL, O_EAB_KEY_FILE},
     {"lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT},
+    {"config", required_argument, NULL, O_CONFIG},
     {NULL, 0, NULL, 0},
 };
 
@@ -128,6 +130,8 @@ void ad_cli_usage(FILE *f)
           "  --reason REASON              revoke: an RFC 5280 reason (keyCompromise, superseded,\n"
           "                               cessationOfOperation, affiliationChanged, unspecified, ...)\n"
           "  --yes                        account deactivate: yes, deactivate the account for good\n"
+          "  --config FILE                defaults from FILE (default " AD_CONFIG_DEFAULT " when present):\n"
+          "                               key = value lines, [provider NAME] sections; the command line wins\n"
           "\n"
           "issue saves --profile, --preferred-chain, --reuse-key and --eab-kid with the certificate (the HMAC\n"
           "key as the variable's name or the file's path, never the key).  revoke revokes a saved certificate\n"
@@ -146,7 +150,7 @@ void ad_cli_usage(FILE *f)
           "  0    the certificate was issued and written; renew: nothing failed (renewed or not due)\n"
           "  1    internal error or out of memory\n"
           "  2    bad command line\n"
-          "  3    bad configuration: a provider option, a plugin that cannot be loaded\n"
+          "  3    bad configuration: the config file, a provider option, a plugin that cannot be loaded\n"
           "  4    the DNS provider failed to add or remove a record, or rejected the credentials\n"
           "  5    a DNS look-up failed, or not every authoritative server served the record in time\n"
           "  6    the CA refused: a problem document, or a challenge it could not validate\n"
@@ -503,7 +507,24 @@ static ad_status ca_command_check(struct ad_cli *cli)
     return server_url(cli);
 }
 
+static ad_status cli_parse(int argc, char **argv, struct ad_cli *cli, const struct ad_config *cfg, int ninjected);
+
+/* The command line, after the config file's defaults (config.c). */
 ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
+{
+    struct ad_config *cfg = NULL;
+    char **args = NULL;
+    int nargs = 0, ninjected = 0;
+    memset(cli, 0, sizeof *cli);
+    ad_status rc = ad_config_argv(argc, argv, longopts, &cfg, &nargs, &args, &ninjected);
+    if (rc == AD_OK)
+        rc = cli_parse(nargs, args, cli, cfg, ninjected);
+    free(args);
+    ad_config_free(cfg);
+    return rc;
+}
+
+static ad_status cli_parse(int argc, char **argv, struct ad_cli *cli, const struct ad_config *cfg, int ninjected)
 {
     ad_status rc = AD_OK;
     int c, quiet = 0, verbose = 0;
@@ -659,6 +680,7 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         case O_EAB_KID:
         case O_EAB_KEY_FILE: rc = ca_option(cli, c, optarg); break;
         case O_LOCK_TIMEOUT: rc = parse_uint("--lock-timeout", optarg, 86400, &cli->lock_timeout); break;
+        case O_CONFIG: break; /* read before (config.c) */
         case 'v': verbose++; break;
         case 'q': quiet = 1; break;
         case O_VERSION: cli->version = true; break;
@@ -674,6 +696,8 @@ ad_status ad_cli_parse(int argc, char **argv, struct ad_cli *cli)
         }
     }
     if (rc != AD_OK)
+        return ad_config_blame(cfg, optind, ninjected, rc);
+    if ((rc = ad_config_provider_opts(cfg, cli)) != AD_OK)
         return rc;
     cli->verbosity = quiet ? 0 : 1 + verbose;
     if ((rc = groups_done(cli, !cli->help)) != AD_OK)

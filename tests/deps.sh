@@ -8,6 +8,7 @@ PKGS=(build-essential cmake pkg-config libssl-dev libcurl4-openssl-dev libjson-c
 PKGS+=(pdns-server pdns-backend-sqlite3) # the PowerDNS primary of the rfc2136 tests
 PKGS+=(uacme) # its own nsupdate.sh hook, run unchanged by the hook style tests
 PKGS+=(clang libclang-rt-14-dev) # the libFuzzer targets (tests/fuzz)
+PKGS+=(groff-base man-db) # the man page's rendering check (tests/integration/test_core_install.sh)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -17,8 +17,6 @@ ad_status ad_cred_read(const char *what, const char *path, size_t max, char **bu
                        size_t warnlen, char *err, size_t errlen)
 {
     ad_status rc = AD_ERR_CONFIG;
-    char *b = NULL;
-    size_t n = 0;
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (warnlen)
@@ -38,10 +36,20 @@ ad_status ad_cred_read(const char *what, const char *path, size_t max, char **bu
     if (st.st_mode & S_IROTH)
         snprintf(warn, warnlen, "%s %s can be read by every user (mode %04o): chmod o-rwx %s", what, path,
                  (unsigned)(st.st_mode & 07777), path);
-    if (!(b = malloc(max + 2))) {
-        rc = AD_ERR_NOMEM;
-        goto out;
-    }
+    rc = ad_cred_read_fd(fd, what, path, max, buf, len, err, errlen);
+out:
+    close(fd);
+    return rc;
+}
+
+ad_status ad_cred_read_fd(int fd, const char *what, const char *path, size_t max, char **buf, size_t *len, char *err,
+                          size_t errlen)
+{
+    ad_status rc = AD_ERR_CONFIG;
+    size_t n = 0;
+    char *b = malloc(max + 2);
+    if (!b)
+        return AD_ERR_NOMEM;
     for (;;) {
         ssize_t r = read(fd, b + n, max + 1 - n);
         if (r < 0 && errno == EINTR)
@@ -68,7 +76,6 @@ out:
         OPENSSL_cleanse(b, max + 2);
         free(b);
     }
-    close(fd);
     return rc;
 }
 

@@ -19,6 +19,12 @@
 ad_status ad_cred_read(const char *what, const char *path, size_t max, char **buf, size_t *len, char *warn,
                        size_t warnlen, char *err, size_t errlen);
 
+/* The reading part of ad_cred_read, from the open descriptor FD (not
+ * closed), for a caller that checked the file itself (core/config.c):
+ * at most MAX bytes into *BUF (wipe and free with ad_cred_free) and *LEN. */
+ad_status ad_cred_read_fd(int fd, const char *what, const char *path, size_t max, char **buf, size_t *len, char *err,
+                          size_t errlen);
+
 /* certbot's credentials INI file at PATH (at most MAX bytes; ini.h): PATH
  * must be absolute, as it is saved for `renew`, which may run from another
  * folder.  On success *INI is new (free with ad_ini_free).  WARN and ERR as

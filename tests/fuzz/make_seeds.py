@@ -132,6 +132,16 @@ def ini():
     put("ini", "broken", "[section]\nno equals sign\nkey = 'unterminated\nkey = 1\nkey = 2\n=\n")
 
 
+def config():
+    put("config", "full", "# /etc/acme-dns/acme-dns.conf\nserver = https://acme.example/dir  # the CA\n"
+        "email = hostmaster@example.com\nagree-tos = yes\nkey-type = ec384\nprovider = rfc2136\n"
+        "deploy-hook = /usr/bin/systemctl reload nginx\npreferred-chain = \"ISRG Root X1\"\n\n"
+        "[provider rfc2136]\nserver = 192.0.2.53:53\ntsig-keyfile = /etc/acme-dns/tsig.key\n"
+        "[ provider cloudflare ]\r\nzone-id = 'abc #1'\nempty =\n")
+    put("config", "broken", b"\xef\xbb\xbfemail = a@b.c\nemail = d@e.f\n[provider]\n[other x]\nbogus = 1\n"
+        b"agree-tos = maybe\neab-hmac-key = c2VjcmV0\nk = \"open\n=\n")
+
+
 def curl_util():
     put("curl_util", "delay", b"\x10\x03120")
     put("curl_util", "date", b"\x40\x07Wed, 21 Oct 2026 07:28:00 GMT")
@@ -145,4 +155,5 @@ if __name__ == "__main__":
     cloudflare()
     hook()
     ini()
+    config()
     curl_util()

@@ -10,6 +10,7 @@
 #    (HMAC-MD5); the path is saved, the secret is not; a file every user may read
 #    gets the warning every provider gives;
 #  - no key at all is refused before the CA (exit 3) with the ways to give one;
+#  - a config file (--config) with the server and a [provider rfc2136] section;
 #    tsig=none sends unsigned updates, which the bed's BIND refuses (exit 4).
 # Every run at -vv: no secret in the output.
 set -euo pipefail
@@ -128,4 +129,63 @@ assert_contains "$D/unsigned.log" "tsig=none: updates are sent unsigned"
 assert_contains "$D/unsigned.log" "refused the unsigned update (REFUSED) that tsig=none asks for: zone example.test"
 run nonekey 3 --provider-opt "server=$DNS_SERVER" --provider-opt tsig=none --provider-opt "tsig-keyfile=$TSIG_KEYFILE"
 assert_contains "$D/nonekey.log" "tsig=none asks for unsigned updates, but tsig-keyfile gives a TSIG key"
+# ---- a config file (--config FILE) gives the defaults: server, CA bundle, state folder,
+# resolver, key type, and the provider with its options in a [provider rfc2136] section;
+# the names are still on the command line.  Options on the command line override the
+# file's (a provider option too); renew keeps the saved settings; a bad line names FILE:LINE.
+(
+    set -a
+    # shellcheck disable=SC1091
+    . "$D/env"
+    set +a
+    umask 077
+    cat >"$D/acme-dns.conf" <<CONF
+# defaults, as /etc/acme-dns/acme-dns.conf holds them
+server = $ACME_DIR_URL
+ca-bundle = $ACME_CA_BUNDLE   # Pebble's
+agree-tos = yes
+state-dir = $D/state
+dns-resolver = $DNS_SERVER
+key-type = ec384
+provider = rfc2136
+
+[provider rfc2136]
+server = $DNS_SERVER
+tsig-keyfile = $TSIG_KEYFILE
+CONF
+)
+rc=0
+bed_run "$D" "$ACME_DNS" --config "$D/acme-dns.conf" --cert-name conf -d example.test -d '*.example.test' \
+    >"$D/conf.log" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { tail -n 30 "$D/conf.log" >&2; fail "issue with --config exited $rc"; }
+bed_verify_cert "$D" "$D/state/certs/conf" example.test '*.example.test'
+assert_eq "" "$(bed_txt "$D" _acme-challenge.example.test)" "conf: TXT left behind"
+openssl pkey -in "$D/state/certs/conf/privkey.pem" -noout -text | grep "NIST CURVE: P-384" >/dev/null ||
+    fail "conf: key-type = ec384 from the config file was not used"
+assert_eq "{\"environment\": {}, \"options\": {\"server\": \"$DNS_SERVER\", \"tsig-keyfile\": \"$TSIG_KEYFILE\"}}" \
+    "$(saved conf)" "conf: saved provider settings"
+# The command line's tsig-keyfile wins over the file's: a key the server refuses, exit 4.
+rc=0
+bed_run "$D" "$ACME_DNS" --config "$D/acme-dns.conf" --cert-name conf-denied -d example.test \
+    --provider-opt "tsig-keyfile=$D/tsig-denied.key" >"$D/conf-denied.log" 2>&1 || rc=$?
+[ "$rc" = 4 ] || { tail -n 30 "$D/conf-denied.log" >&2; fail "conf-denied: exited $rc, expected 4"; }
+assert_contains "$D/conf-denied.log" "acme-denied"
+# renew with the same file: the saved settings, and the file's state folder.
+rc=0
+bed_run "$D" "$ACME_DNS" --config "$D/acme-dns.conf" renew --force --cert-name conf >"$D/conf-renew.log" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { tail -n 30 "$D/conf-renew.log" >&2; fail "renew with --config exited $rc"; }
+assert_contains "$D/conf-renew.log" "conf"
+# A bad line: exit 3, naming the file and the line; a file others may write is refused.
+printf 'provider = rfc2136\ntsig-secret = %s\n' "$TSIG_SECRET" >"$D/bad.conf"
+chmod 600 "$D/bad.conf"
+rc=0
+bed_run "$D" "$ACME_DNS" --config "$D/bad.conf" -d example.test >"$D/conf-bad.log" 2>&1 || rc=$?
+[ "$rc" = 3 ] || fail "bad.conf: exited $rc, expected 3"
+assert_contains "$D/conf-bad.log" "$D/bad.conf:2: tsig-secret is not a setting of the config file"
+assert_not_contains "$D/conf-bad.log" "$TSIG_SECRET"
+chmod 666 "$D/acme-dns.conf"
+rc=0
+bed_run "$D" "$ACME_DNS" --config "$D/acme-dns.conf" -d example.test >"$D/conf-mode.log" 2>&1 || rc=$?
+[ "$rc" = 3 ] || fail "a config file every user may write: exited $rc, expected 3"
+assert_contains "$D/conf-mode.log" "chmod go-w $D/acme-dns.conf"
 echo "PASS: test_rfc2136_creds"
