@@ -51,23 +51,6 @@ static void describe_extras(const struct ad_acme *a, FILE *f);
 static ad_status eab_check(const struct ad_acme *a);
 static ad_status eab_member(const struct ad_acme *a, json_object *req);
 
-static const char *jstr(json_object *o, const char *k)
-{
-    json_object *v;
-    if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-static ad_status dupstr(char **dst, const char *s)
-{
-    free(*dst);
-    *dst = NULL;
-    if (!s)
-        return AD_OK;
-    return (*dst = strdup(s)) ? AD_OK : AD_ERR_NOMEM;
-}
-
 static ad_status batch_retry(struct ad_acme *a, struct ad_http_req *q, size_t n);
 
 ad_status ad_acme_new(struct ad_http *http, const char *directory_url, EVP_PKEY *key, struct ad_acme **out)
@@ -123,7 +106,8 @@ json_object *ad_acme_describe_json(const struct ad_acme *a)
     if (!o)
         return NULL;
     const char *k[] = {"url", "newNonce", "newAccount", "newOrder", "termsOfService", "website", "renewalInfo"};
-    const char *v[] = {a->dir_url, a->dir.new_nonce, a->dir.new_account, a->dir.new_order, a->dir.tos, a->dir.website, a->dir.renewal_info};
+    const char *v[] = {a->dir_url,   a->dir.new_nonce, a->dir.new_account,  a->dir.new_order,
+                       a->dir.tos, a->dir.website,   a->dir.renewal_info};
     for (size_t i = 0; i < sizeof k / sizeof *k; i++)
         json_object_object_add(o, k[i], v[i] ? json_object_new_string(v[i]) : NULL);
     json_object *caa = json_object_new_array();
@@ -162,7 +146,7 @@ ad_status ad_acme_set_kid(struct ad_acme *a, const char *kid)
 static bool is_problem(const char *body, size_t len, const char *type)
 {
     json_object *o = ad_acme_json(body, len);
-    const char *t = jstr(o, "type");
+    const char *t = ad_acme_jstr(o, "type");
     bool r = t && strcmp(t, type) == 0;
     json_object_put(o);
     return r;
@@ -1206,8 +1190,8 @@ static ad_status directory_extras(struct ad_acme *a, json_object *o)
 {
     json_object *meta, *prof;
     profiles_free(a);
-    if (dupstr(&a->revoke_cert, https_or_null(jstr(o, "revokeCert"))) ||
-        dupstr(&a->key_change, https_or_null(jstr(o, "keyChange"))))
+    if (ad_acme_dupstr(&a->revoke_cert, https_or_null(ad_acme_jstr(o, "revokeCert"))) ||
+        ad_acme_dupstr(&a->key_change, https_or_null(ad_acme_jstr(o, "keyChange"))))
         return AD_ERR_NOMEM;
     if (!json_object_object_get_ex(o, "meta", &meta) || !json_object_object_get_ex(meta, "profiles", &prof) ||
         !json_object_is_type(prof, json_type_object))
@@ -1342,7 +1326,7 @@ ad_status ad_account_info_parse(const char *body, size_t len, struct ad_account_
     if (!o || !json_object_is_type(o, json_type_object))
         goto out;
     rc = AD_ERR_NOMEM;
-    const char *st = jstr(o, "status"), *orders = https_or_null(jstr(o, "orders"));
+    const char *st = ad_acme_jstr(o, "status"), *orders = https_or_null(ad_acme_jstr(o, "orders"));
     if ((st && !(out->status = printable_dup(st, 32))) || (orders && !(out->orders = printable_dup(orders, URL_LEN_MAX))))
         goto out;
     if (json_object_object_get_ex(o, "contact", &c) && json_object_is_type(c, json_type_array)) {

@@ -11,7 +11,7 @@
 
 #define AD_MAX_AUTHZ 1000
 
-static const char *jstr(json_object *o, const char *k)
+const char *ad_acme_jstr(json_object *o, const char *k)
 {
     json_object *v;
     if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
@@ -19,7 +19,7 @@ static const char *jstr(json_object *o, const char *k)
     return json_object_get_string(v);
 }
 
-static ad_status dupstr(char **dst, const char *s)
+ad_status ad_acme_dupstr(char **dst, const char *s)
 {
     free(*dst);
     *dst = NULL;
@@ -49,7 +49,7 @@ ad_status ad_problem_format(const char *body, size_t len, char **out)
     ad_status rc = AD_ERR_PROTOCOL;
     json_object *o = ad_acme_json(body, len), *subs;
     char *s = NULL;
-    const char *type = jstr(o, "type"), *detail = jstr(o, "detail");
+    const char *type = ad_acme_jstr(o, "type"), *detail = ad_acme_jstr(o, "detail");
     if (!o || (!type && !detail))
         goto out;
     rc = AD_ERR_NOMEM;
@@ -67,8 +67,8 @@ ad_status ad_problem_format(const char *body, size_t len, char **out)
             json_object *sp = json_object_array_get_idx(subs, i), *id;
             const char *idv = NULL;
             if (json_object_object_get_ex(sp, "identifier", &id))
-                idv = jstr(id, "value");
-            const char *st = jstr(sp, "type"), *sd = jstr(sp, "detail");
+                idv = ad_acme_jstr(id, "value");
+            const char *st = ad_acme_jstr(sp, "type"), *sd = ad_acme_jstr(sp, "detail");
             char *t = ad_asprintf("%s\n  %s: %s [%s]", s, idv ? idv : "(no identifier)", sd ? sd : "(no detail)",
                                   st ? st : "no type");
             free(s);
@@ -88,7 +88,7 @@ out:
 bool ad_acme_is_bad_nonce(const char *body, size_t len)
 {
     json_object *o = ad_acme_json(body, len);
-    const char *t = jstr(o, "type");
+    const char *t = ad_acme_jstr(o, "type");
     bool r = t && strcmp(t, "urn:ietf:params:acme:error:badNonce") == 0;
     json_object_put(o);
     return r;
@@ -97,12 +97,13 @@ bool ad_acme_is_bad_nonce(const char *body, size_t len)
 ad_status ad_acme_order_parse(struct ad_order *o, json_object *j)
 {
     json_object *arr;
-    const char *st = jstr(j, "status"), *fin = jstr(j, "finalize");
+    const char *st = ad_acme_jstr(j, "status"), *fin = ad_acme_jstr(j, "finalize");
     if (!st || !fin) {
         ad_err("the CA's order has no status or finalize URL");
         return AD_ERR_PROTOCOL;
     }
-    if (dupstr(&o->status, st) || dupstr(&o->finalize, fin) || dupstr(&o->certificate, jstr(j, "certificate")))
+    if (ad_acme_dupstr(&o->status, st) || ad_acme_dupstr(&o->finalize, fin) ||
+        ad_acme_dupstr(&o->certificate, ad_acme_jstr(j, "certificate")))
         return AD_ERR_NOMEM;
     if (json_object_object_get_ex(j, "authorizations", &arr) && json_object_is_type(arr, json_type_array)) {
         size_t n = json_object_array_length(arr);
@@ -145,28 +146,28 @@ static bool token_ok(const char *t)
 ad_status ad_acme_authz_parse(struct ad_authz *az, json_object *j)
 {
     json_object *id, *ch, *wc;
-    const char *st = jstr(j, "status");
-    if (!st || !json_object_object_get_ex(j, "identifier", &id) || !jstr(id, "value")) {
+    const char *st = ad_acme_jstr(j, "status");
+    if (!st || !json_object_object_get_ex(j, "identifier", &id) || !ad_acme_jstr(id, "value")) {
         ad_err("the CA's authorization %s has no status or identifier", az->url);
         return AD_ERR_PROTOCOL;
     }
-    if (dupstr(&az->status, st) || dupstr(&az->domain, jstr(id, "value")))
+    if (ad_acme_dupstr(&az->status, st) || ad_acme_dupstr(&az->domain, ad_acme_jstr(id, "value")))
         return AD_ERR_NOMEM;
     az->wildcard = json_object_object_get_ex(j, "wildcard", &wc) && json_object_get_boolean(wc);
     if (json_object_object_get_ex(j, "challenges", &ch) && json_object_is_type(ch, json_type_array)) {
         size_t n = json_object_array_length(ch);
         for (size_t i = 0; i < n && i < 64; i++) {
             json_object *c = json_object_array_get_idx(ch, i);
-            const char *type = jstr(c, "type");
+            const char *type = ad_acme_jstr(c, "type");
             if (!type || strcmp(type, "dns-01") != 0)
                 continue;
-            const char *url = jstr(c, "url"), *tok = jstr(c, "token");
+            const char *url = ad_acme_jstr(c, "url"), *tok = ad_acme_jstr(c, "token");
             if (!url || !tok || !token_ok(tok)) {
                 ad_err("the CA's dns-01 challenge for %s has no URL or a malformed token", az->domain);
                 return AD_ERR_PROTOCOL;
             }
-            if (dupstr(&az->chall_url, url) || dupstr(&az->token, tok) ||
-                dupstr(&az->chall_status, jstr(c, "status")))
+            if (ad_acme_dupstr(&az->chall_url, url) || ad_acme_dupstr(&az->token, tok) ||
+                ad_acme_dupstr(&az->chall_status, ad_acme_jstr(c, "status")))
                 return AD_ERR_NOMEM;
             break;
         }
@@ -190,20 +191,22 @@ ad_status ad_acme_dir_parse(const char *body, size_t len, const char *url, struc
 {
     ad_status rc = AD_ERR_PROTOCOL;
     json_object *o = ad_acme_json(body, len), *meta;
-    const char *nn = jstr(o, "newNonce"), *na = jstr(o, "newAccount"), *no = jstr(o, "newOrder");
+    const char *nn = ad_acme_jstr(o, "newNonce"), *na = ad_acme_jstr(o, "newAccount");
+    const char *no = ad_acme_jstr(o, "newOrder");
     if (!nn || !na || !no) {
         ad_err("%s is not an ACME directory (no newNonce/newAccount/newOrder): check --server", url);
         goto out;
     }
     rc = AD_ERR_NOMEM;
-    if (dupstr(&d->new_nonce, nn) || dupstr(&d->new_account, na) || dupstr(&d->new_order, no))
+    if (ad_acme_dupstr(&d->new_nonce, nn) || ad_acme_dupstr(&d->new_account, na) || ad_acme_dupstr(&d->new_order, no))
         goto out;
-    const char *ri = jstr(o, "renewalInfo");
-    if (dupstr(&d->renewal_info, ri && strncmp(ri, "https://", 8) == 0 ? ri : NULL))
+    const char *ri = ad_acme_jstr(o, "renewalInfo");
+    if (ad_acme_dupstr(&d->renewal_info, ri && strncmp(ri, "https://", 8) == 0 ? ri : NULL))
         goto out;
     if (json_object_object_get_ex(o, "meta", &meta)) {
         json_object *caa, *eab;
-        if (dupstr(&d->tos, jstr(meta, "termsOfService")) || dupstr(&d->website, jstr(meta, "website")))
+        if (ad_acme_dupstr(&d->tos, ad_acme_jstr(meta, "termsOfService")) ||
+            ad_acme_dupstr(&d->website, ad_acme_jstr(meta, "website")))
             goto out;
         if (json_object_object_get_ex(meta, "caaIdentities", &caa) && json_object_is_type(caa, json_type_array)) {
             size_t n = json_object_array_length(caa), used = 0;

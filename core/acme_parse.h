@@ -28,6 +28,10 @@ void ad_acme_dir_clear(struct ad_acme_dir *d);
 /* BODY (LEN bytes) as JSON, or NULL when it is not (or empty, or larger
  * than AD_HTTP_BODY_MAX).  Caller puts it. */
 json_object *ad_acme_json(const char *body, size_t len);
+/* O's member K when it is a string (borrowed), else NULL (also for O NULL). */
+const char *ad_acme_jstr(json_object *o, const char *k);
+/* Replace *DST with a copy of S (NULL: none).  AD_ERR_NOMEM. */
+ad_status ad_acme_dupstr(char **dst, const char *s);
 /* BODY is a problem document of type urn:ietf:params:acme:error:badNonce. */
 bool ad_acme_is_bad_nonce(const char *body, size_t len);
 /* Update O from an order object J (status, finalize, certificate, the
