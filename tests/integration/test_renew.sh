@@ -239,9 +239,16 @@ cat >"$foreign" <<'JSON'
 JSON
 foreign_sum=$(sha256sum "$foreign")
 touch "$D/provider-fails"
-old_good=$(serial good) old_bad=$(serial bad)
-rm -rf "${SNAP:?}"/*
-acme two renew --force --cert-name good --cert-name bad
+# Pebble reuses a valid authorization 1 time in 100 even at PEBBLE_AUTHZREUSE=0 (it compares
+# with > where >= was meant); a name it finds already authorized needs no record, so this
+# run is made again until both names needed theirs.
+for try in 1 2 3; do
+    old_good=$(serial good) old_bad=$(serial bad)
+    rm -rf "${SNAP:?}"/*
+    acme two renew --force --cert-name good --cert-name bad -vv
+    grep -q 'is already authorized' "$D/two.log" || break
+    echo "two providers: Pebble reused an authorization (try $try), again"
+done
 expect 10 two
 rm "$D/provider-fails"
 [ "$(serial good)" != "$old_good" ] || fail "good was not renewed beside the failing bad"
