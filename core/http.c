@@ -323,25 +323,6 @@ static void say(struct ad_http_req *q, const char *fmt, ...)
         ad_err("%s", q->error);
 }
 
-/* A failure that may pass: the connection was refused, reset or cut, or an
- * HTTP/2 stream failed.  (A timeout has used the whole wait already; TLS,
- * name and proxy failures are settings to fix.) */
-static bool is_transient(CURLcode c)
-{
-    switch (c) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_GOT_NOTHING:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* Say what went wrong with a transfer that ended with C; the status. */
 static ad_status job_failure(struct job *j, CURLcode c)
 {
@@ -357,7 +338,8 @@ static ad_status job_failure(struct job *j, CURLcode c)
     }
     if (j->body.nomem || c == CURLE_OUT_OF_MEMORY)
         return AD_ERR_NOMEM;
-    q->transient = is_transient(c) && !j->body.too_big && j->head == HEAD_OK;
+    /* (A timeout has used the whole wait already: not tried again.) */
+    q->transient = ad_curl_transient(c) && !j->body.too_big && j->head == HEAD_OK;
     if (j->body.too_big || c == CURLE_FILESIZE_EXCEEDED) {
         say(q, "%s %s: response larger than %u bytes: refusing it", q->method, q->url, AD_HTTP_BODY_MAX);
     } else if (j->head == HEAD_LINE) {

@@ -76,3 +76,19 @@ long ad_retry_after_secs(const char *value, time_t now)
         return 0;
     return when - now > AD_RETRY_AFTER_MAX ? AD_RETRY_AFTER_MAX : (long)(when - now);
 }
+
+bool ad_curl_transient(CURLcode c)
+{
+    switch (c) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}

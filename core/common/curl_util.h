@@ -3,6 +3,7 @@
 #ifndef AD_CURL_UTIL_H
 #define AD_CURL_UTIL_H
 
+#include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -29,5 +30,10 @@ void ad_body_clear(struct ad_body *b);
  * or an HTTP-date read with curl_getdate), relative to NOW.  A date in the
  * past gives 0, a delay is capped at one day; -1 when VALUE is neither. */
 long ad_retry_after_secs(const char *value, time_t now);
+
+/* A transfer that ended with C may pass when tried again: the connection
+ * was refused, reset or cut, or an HTTP/2 stream failed.  Timeouts, TLS,
+ * name and proxy failures are not in it (each caller decides on those). */
+bool ad_curl_transient(CURLcode c);
 
 #endif

@@ -194,22 +194,12 @@ static void req_fail(struct ad_cf_req *r, const char *fmt, ...)
     r->failed = true;
 }
 
+/* What may pass when tried again: besides ad_curl_transient's, a timeout or
+ * a TLS handshake that failed (one API call is short; the run's deadline
+ * bounds the tries). */
 static bool transport_retryable(CURLcode c)
 {
-    switch (c) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_GOT_NOTHING:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return true;
-    default:
-        return false;
-    }
+    return ad_curl_transient(c) || c == CURLE_OPERATION_TIMEDOUT || c == CURLE_SSL_CONNECT_ERROR;
 }
 
 static void schedule(struct ad_cf_http *h, struct req_priv *p, uint64_t delay_ms)

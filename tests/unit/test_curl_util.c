@@ -32,6 +32,18 @@ static void test_retry_after(void **st)
     assert_int_equal(ad_retry_after_secs("-5", now), -1);
 }
 
+static void test_transient(void **st)
+{
+    (void)st;
+    assert_true(ad_curl_transient(CURLE_COULDNT_CONNECT));
+    assert_true(ad_curl_transient(CURLE_RECV_ERROR));
+    assert_true(ad_curl_transient(CURLE_HTTP2_STREAM));
+    assert_false(ad_curl_transient(CURLE_OK));
+    assert_false(ad_curl_transient(CURLE_OPERATION_TIMEDOUT));
+    assert_false(ad_curl_transient(CURLE_PEER_FAILED_VERIFICATION));
+    assert_false(ad_curl_transient(CURLE_COULDNT_RESOLVE_HOST));
+}
+
 static void test_body_cap(void **st)
 {
     (void)st;
@@ -67,6 +79,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_body_cap),
+        cmocka_unit_test(test_transient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
